@@ -1,0 +1,4 @@
+import { InitialSchema1795800000000 } from './1795800000000-InitialSchema';
+
+/** Every migration, oldest first. Listed explicitly so the app, the CLI and tests load the same set. */
+export const MIGRATIONS = [InitialSchema1795800000000];

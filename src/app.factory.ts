@@ -1,0 +1,34 @@
+import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { HttpExceptionFilter } from './common/http-exception.filter';
+import { jsonBody, jsonBodyErrors } from './common/json-body.middleware';
+
+export const API_PREFIX = 'api/v1';
+
+/** Builds the configured application (pipes, filter, prefix, security headers) without listening yet. */
+export async function createApp(config: AppConfig, databaseUrl: string): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.use(helmet());
+  app.use(jsonBody, jsonBodyErrors);
+  app.set('trust proxy', false);
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics'] });
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+    }),
+  );
+  app.useGlobalFilters(new HttpExceptionFilter());
+  return app;
+}

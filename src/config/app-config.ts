@@ -1,0 +1,32 @@
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The validated configuration of one process. Built once at start-up from the environment. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  databaseUrl: string | null;
+  dataDir: string;
+  adminApiToken: string;
+  viewerApiToken: string | null;
+  metricsToken: string | null;
+  secretsKey: Buffer;
+  secretsKeyPrevious: Buffer | null;
+  logLevel: LogLevel;
+  laceworkExtraAllowedHosts: string[];
+  laceworkTimeoutMs: number;
+  laceworkBudgetWindowMs: number;
+  schedulerEnabled: boolean;
+  schedulerTickMs: number;
+  workerId: string;
+  enrichmentConcurrency: number;
+  scopeMaxAttempts: number;
+  scopeRetryBaseMs: number;
+  changeRelistMinutes: number;
+  windowOverlapMinutes: number;
+  deliveryTimeoutMs: number;
+  deliveryRetryScale: number;
+  deliveryConcurrency: number;
+  leaseSeconds: number;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { AppConfig, LogLevel } from './app-config';
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Raised when the environment holds bad values; `problems` has one line per variable. */
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) {
+      return fallback;
+    }
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      this.problems.push(`${name}: must be a whole number from ${min} to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return Number(value);
+  }
+
+  float(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) {
+      return fallback;
+    }
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      this.problems.push(`${name}: must be a number from ${min} to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) {
+      return fallback;
+    }
+    if (['true', '1', 'yes'].includes(value)) {
+      return true;
+    }
+    if (['false', '0', 'no'].includes(value)) {
+      return false;
+    }
+    this.problems.push(`${name}: must be true or false (got "${value}")`);
+    return fallback;
+  }
+
+  key(name: string): Buffer | null {
+    const value = this.raw(name);
+    if (value === undefined) {
+      return null;
+    }
+    const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : Buffer.alloc(0);
+    if (bytes.length !== 32) {
+      this.problems.push(`${name}: must be the base64 encoding of exactly 32 random bytes`);
+      return null;
+    }
+    return bytes;
+  }
+
+  token(name: string, minLength: number): string | null {
+    const value = this.raw(name);
+    if (value === undefined) {
+      return null;
+    }
+    if (value.length < minLength || !/^[\x21-\x7e]+$/.test(value)) {
+      this.problems.push(`${name}: must be at least ${minLength} printable characters without spaces`);
+      return null;
+    }
+    return value;
+  }
+}
+
+/** Secrets generated for embedded mode when the environment gives none. */
+export interface GeneratedSecrets {
+  adminApiToken: string;
+  secretsKey: string;
+}
+
+/**
+ * Validates the environment once at start-up. With DATABASE_URL set, ADMIN_API_TOKEN and SECRETS_KEY are required;
+ * without it (embedded mode) `generated` supplies the missing ones.
+ */
+export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
+  const r = new EnvReader(env);
+  const databaseUrl = r.raw('DATABASE_URL') ?? null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\/[^\s]+$/.test(databaseUrl)) {
+    r.problems.push('DATABASE_URL: must be a postgres:// or postgresql:// connection URL');
+  }
+  let adminApiToken = r.token('ADMIN_API_TOKEN', 32);
+  let secretsKey = r.key('SECRETS_KEY');
+  if (databaseUrl !== null || generated === undefined) {
+    if (adminApiToken === null && r.raw('ADMIN_API_TOKEN') === undefined) {
+      r.problems.push('ADMIN_API_TOKEN: required when DATABASE_URL is set (at least 32 characters)');
+    }
+    if (secretsKey === null && r.raw('SECRETS_KEY') === undefined) {
+      r.problems.push('SECRETS_KEY: required when DATABASE_URL is set (base64 of 32 random bytes)');
+    }
+  } else {
+    adminApiToken ??= r.raw('ADMIN_API_TOKEN') === undefined ? generated.adminApiToken : null;
+    secretsKey ??= r.raw('SECRETS_KEY') === undefined ? Buffer.from(generated.secretsKey, 'base64') : null;
+  }
+  const viewerApiToken = r.token('VIEWER_API_TOKEN', 16);
+  if (viewerApiToken !== null && viewerApiToken === adminApiToken) {
+    r.problems.push('VIEWER_API_TOKEN: must differ from ADMIN_API_TOKEN');
+  }
+  const logLevel = (r.raw('LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    r.problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  }
+  const extraHosts = (r.raw('LACEWORK_EXTRA_ALLOWED_HOSTS') ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '');
+  for (const host of extraHosts) {
+    if (!/^[a-z0-9.\-[\]:]+$/.test(host)) {
+      r.problems.push(`LACEWORK_EXTRA_ALLOWED_HOSTS: "${host}" is not a hostname or host:port`);
+    }
+  }
+
+  const config: AppConfig = {
+    port: r.int('PORT', 3000, 0, 65535),
+    host: r.raw('HOST') ?? '0.0.0.0',
+    databaseUrl,
+    dataDir: r.raw('DATA_DIR') ?? './data',
+    adminApiToken: adminApiToken ?? '',
+    viewerApiToken,
+    metricsToken: r.token('METRICS_TOKEN', 16),
+    secretsKey: secretsKey ?? Buffer.alloc(0),
+    secretsKeyPrevious: r.key('SECRETS_KEY_PREVIOUS'),
+    logLevel: logLevel as LogLevel,
+    laceworkExtraAllowedHosts: extraHosts,
+    laceworkTimeoutMs: r.int('LACEWORK_TIMEOUT_MS', 60_000, 100, 600_000),
+    laceworkBudgetWindowMs: r.int('LACEWORK_BUDGET_WINDOW_MS', 3_600_000, 1_000, 86_400_000),
+    schedulerEnabled: r.bool('SCHEDULER_ENABLED', true),
+    schedulerTickMs: r.int('SCHEDULER_TICK_MS', 5_000, 50, 600_000),
+    workerId: r.raw('WORKER_ID') ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    enrichmentConcurrency: r.int('ENRICHMENT_CONCURRENCY', 4, 1, 64),
+    scopeMaxAttempts: r.int('SCOPE_MAX_ATTEMPTS', 5, 1, 20),
+    scopeRetryBaseMs: r.int('SCOPE_RETRY_BASE_MS', 60_000, 10, 3_600_000),
+    changeRelistMinutes: r.int('CHANGE_RELIST_MINUTES', 60, 1, 1440),
+    windowOverlapMinutes: r.int('WINDOW_OVERLAP_MINUTES', 180, 0, 1440),
+    deliveryTimeoutMs: r.int('DELIVERY_TIMEOUT_MS', 15_000, 100, 120_000),
+    deliveryRetryScale: r.float('DELIVERY_RETRY_SCALE', 1, 0.00001, 10),
+    deliveryConcurrency: r.int('DELIVERY_CONCURRENCY', 8, 1, 128),
+    leaseSeconds: r.int('LEASE_SECONDS', 120, 1, 3600),
+  };
+  if (r.problems.length > 0) {
+    throw new ConfigValidationError(r.problems);
+  }
+  return config;
+}
