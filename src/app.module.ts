@@ -7,6 +7,8 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { buildDataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
+import { CryptoModule } from './common/crypto/crypto.module';
+import { CredentialsModule } from './credentials/credentials.module';
 import { loggerOptions } from './common/logger.options';
 
 /** The whole service. `databaseUrl` is the configured PostgreSQL or the embedded database's address. */
@@ -27,6 +29,8 @@ export class AppModule {
         ScheduleModule.forRoot(),
         AuthModule,
         HealthModule,
+        CryptoModule,
+        CredentialsModule,
       ],
     };
   }

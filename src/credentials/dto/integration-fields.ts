@@ -1,0 +1,147 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+
+export const SEVERITIES = ['Critical', 'High', 'Medium', 'Low', 'Info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+const PRINTABLE = /^[\x21-\x7e]+$/;
+
+/** Fields shared by create and update; all optional here, create makes some required by its own rules. */
+export class IntegrationFieldsDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name?: string;
+
+  @ApiPropertyOptional({ example: 'https://acme.lacework.net' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  organizationUrl?: string;
+
+  @ApiPropertyOptional({ minLength: 1, maxLength: 128 })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  @Matches(PRINTABLE, { message: 'keyId must be printable characters without spaces' })
+  keyId?: string;
+
+  @ApiPropertyOptional({ minLength: 1, maxLength: 256, writeOnly: true })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(256)
+  secret?: string;
+
+  @ApiPropertyOptional({ nullable: true, maxLength: 128 })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  @Matches(/^[A-Za-z0-9._-]+$/, {
+    message: 'subAccount must be letters, digits, dots, dashes or underscores',
+  })
+  subAccount?: string | null;
+
+  @ApiPropertyOptional({
+    writeOnly: true,
+    description: 'The JSON key file the Lacework console downloads: keyId, secret, account, subAccount',
+    type: 'object',
+    additionalProperties: true,
+  })
+  @IsOptional()
+  @IsObject()
+  apiKeyFile?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ minimum: 60, maximum: 86400, default: 300 })
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(86400)
+  pollIntervalSeconds?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 168, default: 24 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(168)
+  initialLookbackHours?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100000, default: 480 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  requestsPerHour?: number;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ApiPropertyOptional({
+    enum: SEVERITIES,
+    nullable: true,
+    description: 'Alerts below it are stored, not enriched',
+  })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsIn(SEVERITIES)
+  minSeverity?: Severity | null;
+
+  @ApiPropertyOptional({ type: [String], nullable: true })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  includeAlertTypes?: string[] | null;
+
+  @ApiPropertyOptional({ type: [String], nullable: true })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  excludeAlertTypes?: string[] | null;
+
+  @ApiPropertyOptional({ format: 'uuid', nullable: true })
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsUUID()
+  destinationId?: string | null;
+}
+
+export class CreateIntegrationDto extends IntegrationFieldsDto {}
+
+export class UpdateIntegrationDto extends IntegrationFieldsDto {}
+
+export class DeleteIntegrationQueryDto {
+  @ApiPropertyOptional({ description: 'Also delete its alerts, versions, deliveries and sync history' })
+  @IsOptional()
+  @Type(() => String)
+  @IsIn(['true', 'false'])
+  purge?: 'true' | 'false';
+}

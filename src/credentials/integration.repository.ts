@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, QueryFailedError, Repository } from 'typeorm';
+import { ConflictError } from '../common/domain.errors';
+import { CursorKey } from '../common/pagination';
+import { IntegrationEntity } from './integration.entity';
+
+const UNIQUE_VIOLATION = '23505';
+
+/** Integrations in PostgreSQL. A deleted integration keeps its row (and history) with `deleted_at` set. */
+@Injectable()
+export class IntegrationRepository {
+  constructor(@InjectRepository(IntegrationEntity) private readonly rows: Repository<IntegrationEntity>) {}
+
+  async insert(integration: IntegrationEntity): Promise<IntegrationEntity> {
+    try {
+      await this.rows.insert(integration);
+    } catch (error) {
+      throw uniqueNameConflict(error, integration.name);
+    }
+    return this.rows.findOneByOrFail({ id: integration.id });
+  }
+
+  async save(integration: IntegrationEntity): Promise<IntegrationEntity> {
+    try {
+      return await this.rows.save(integration);
+    } catch (error) {
+      throw uniqueNameConflict(error, integration.name);
+    }
+  }
+
+  findActive(id: string): Promise<IntegrationEntity | null> {
+    return this.rows.findOneBy({ id, deletedAt: IsNull() });
+  }
+
+  /** Active integrations ordered by (created_at, id), after `after` when given. */
+  listActive(limit: number, after: CursorKey | null): Promise<IntegrationEntity[]> {
+    const query = this.rows
+      .createQueryBuilder('i')
+      .where('i.deleted_at IS NULL')
+      .orderBy("date_trunc('milliseconds', i.created_at)", 'ASC')
+      .addOrderBy('i.id', 'ASC')
+      .limit(limit);
+    if (after !== null) {
+      query.andWhere("(date_trunc('milliseconds', i.created_at), i.id) > (:at::timestamptz, :id::uuid)", {
+        at: after[0],
+        id: after[1],
+      });
+    }
+    return query.getMany();
+  }
+
+  listAllActive(): Promise<IntegrationEntity[]> {
+    return this.rows.find({ where: { deletedAt: IsNull() }, order: { createdAt: 'ASC' } });
+  }
+
+  /** Stops an integration's work and hides it; its alerts and history stay. */
+  async softDelete(id: string): Promise<void> {
+    await this.rows.update({ id }, { deletedAt: new Date(), enabled: false });
+  }
+
+  /** Removes the integration with everything it synced (sync runs, alerts, versions, deliveries cascade). */
+  async purge(id: string): Promise<void> {
+    await this.rows.manager.transaction(async (m) => {
+      await m.query('DELETE FROM lacework_calls WHERE integration_id = $1', [id]);
+      await m.query('DELETE FROM lacework_requests WHERE integration_id = $1', [id]);
+      await m.query('DELETE FROM integrations WHERE id = $1', [id]);
+    });
+  }
+}
+
+function uniqueNameConflict(error: unknown, name: string): unknown {
+  if (
+    error instanceof QueryFailedError &&
+    (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
+  ) {
+    return new ConflictError(`name: an integration named "${name}" already exists`);
+  }
+  return error;
+}

@@ -1,0 +1,58 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IntegrationEntity } from './integration.entity';
+
+/** An integration as every response shows it: never the secret, only its last characters. */
+export class IntegrationView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ example: 'https://acme.lacework.net' }) organizationUrl!: string;
+  @ApiProperty() keyId!: string;
+  @ApiProperty({ nullable: true, type: String }) subAccount!: string | null;
+  @ApiProperty({ description: 'Last 4 characters of the secret (empty for short secrets)' })
+  secretHint!: string;
+  @ApiProperty() pollIntervalSeconds!: number;
+  @ApiProperty() initialLookbackHours!: number;
+  @ApiProperty() requestsPerHour!: number;
+  @ApiProperty() enabled!: boolean;
+  @ApiProperty({ nullable: true, type: String }) minSeverity!: string | null;
+  @ApiProperty({ nullable: true, type: [String] }) includeAlertTypes!: string[] | null;
+  @ApiProperty({ nullable: true, type: [String] }) excludeAlertTypes!: string[] | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) destinationId!: string | null;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+
+  static of(i: IntegrationEntity): IntegrationView {
+    return {
+      id: i.id,
+      name: i.name,
+      organizationUrl: i.organizationUrl,
+      keyId: i.keyId,
+      subAccount: i.subAccount,
+      secretHint: i.secretHint,
+      pollIntervalSeconds: i.pollIntervalSeconds,
+      initialLookbackHours: i.initialLookbackHours,
+      requestsPerHour: i.requestsPerHour,
+      enabled: i.enabled,
+      minSeverity: i.minSeverity,
+      includeAlertTypes: i.includeAlertTypes,
+      excludeAlertTypes: i.excludeAlertTypes,
+      destinationId: i.destinationId,
+      createdAt: i.createdAt.toISOString(),
+      updatedAt: i.updatedAt.toISOString(),
+    };
+  }
+}
+
+export class ConnectionTestErrorView {
+  @ApiProperty({ enum: ['invalid_credentials', 'forbidden', 'unreachable', 'rate_limited', 'bad_response'] })
+  code!: 'invalid_credentials' | 'forbidden' | 'unreachable' | 'rate_limited' | 'bad_response';
+
+  @ApiProperty() message!: string;
+}
+
+export class ConnectionTestView {
+  @ApiProperty() ok!: boolean;
+  @ApiProperty({ required: false }) latencyMs?: number;
+  @ApiProperty({ required: false }) alertsLastHour?: number;
+  @ApiProperty({ required: false, type: ConnectionTestErrorView }) error?: ConnectionTestErrorView;
+}

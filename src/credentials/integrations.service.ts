@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InvalidInputError, NotFoundError } from '../common/domain.errors';
+import { SecretBox } from '../common/crypto/secret-box';
+import { decodeCursor, DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '../common/pagination';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { LaceworkClient } from '../lacework/lacework.client';
+import { LaceworkError } from '../lacework/lacework.errors';
+import type { LaceworkConnection } from '../lacework/lacework.types';
+import { resolveCredentials, secretHint } from './credentials-resolver';
+import { IntegrationFieldsDto } from './dto/integration-fields';
+import { IntegrationEntity } from './integration.entity';
+import { IntegrationRepository } from './integration.repository';
+import { ConnectionTestView, IntegrationView } from './integration.view';
+
+const DEFAULTS = { pollIntervalSeconds: 300, initialLookbackHours: 24, requestsPerHour: 480, enabled: true };
+
+/** Configures Lacework organizations and their API keys; the secret is sealed before it reaches the database. */
+@Injectable()
+export class IntegrationsService {
+  private readonly logger = new Logger(IntegrationsService.name);
+
+  constructor(
+    private readonly integrations: IntegrationRepository,
+    private readonly secrets: SecretBox,
+    private readonly lacework: LaceworkClient,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async create(dto: IntegrationFieldsDto): Promise<IntegrationView> {
+    const creds = resolveCredentials(dto, this.config.laceworkExtraAllowedHosts);
+    const name = requireValue('name', dto.name);
+    const organizationUrl = requireValue('organizationUrl', creds.organizationUrl);
+    const keyId = requireValue('keyId', creds.keyId);
+    const secret = requireValue('secret', creds.secret);
+    const row = new IntegrationEntity();
+    Object.assign(row, {
+      id: randomUUID(),
+      name,
+      organizationUrl,
+      account: creds.account,
+      keyId,
+      subAccount: creds.subAccount ?? null,
+      secretHint: secretHint(secret),
+      pollIntervalSeconds: dto.pollIntervalSeconds ?? DEFAULTS.pollIntervalSeconds,
+      initialLookbackHours: dto.initialLookbackHours ?? DEFAULTS.initialLookbackHours,
+      requestsPerHour: dto.requestsPerHour ?? DEFAULTS.requestsPerHour,
+      enabled: dto.enabled ?? DEFAULTS.enabled,
+      minSeverity: dto.minSeverity ?? null,
+      includeAlertTypes: dto.includeAlertTypes ?? null,
+      excludeAlertTypes: dto.excludeAlertTypes ?? null,
+      destinationId: dto.destinationId ?? null,
+      nextPollAt: new Date(),
+    });
+    row.secretSealed = this.secrets.seal(secret, sealingContext(row.id));
+    const saved = await this.integrations.insert(row);
+    this.logger.log(`integration ${saved.id} created for ${saved.organizationUrl}`);
+    return IntegrationView.of(saved);
+  }
+
+  async list(query: PageQueryDto): Promise<Page<IntegrationView>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const after = decodeCursor(query.cursor, ['date', 'string']);
+    const rows = await this.integrations.listActive(limit + 1, after);
+    return toPage(rows, limit, IntegrationView.of, (r) => [r.createdAt.toISOString(), r.id]);
+  }
+
+  async get(id: string): Promise<IntegrationView> {
+    return IntegrationView.of(await this.find(id));
+  }
+
+  /** The stored integration, or NotFoundError. For other modules (sync, delivery). */
+  async find(id: string): Promise<IntegrationEntity> {
+    const row = await this.integrations.findActive(id);
+    if (row === null) {
+      throw new NotFoundError(`integration ${id} not found`);
+    }
+    return row;
+  }
+
+  async update(id: string, dto: IntegrationFieldsDto): Promise<IntegrationView> {
+    const row = await this.find(id);
+    const creds = resolveCredentials(dto, this.config.laceworkExtraAllowedHosts);
+    const keyChanged = creds.secret !== undefined || (creds.keyId !== undefined && creds.keyId !== row.keyId);
+    if (creds.organizationUrl !== undefined) {
+      row.organizationUrl = creds.organizationUrl;
+      row.account = creds.account ?? row.account;
+    }
+    if (creds.keyId !== undefined) {
+      row.keyId = creds.keyId;
+    }
+    if (creds.subAccount !== undefined) {
+      row.subAccount = creds.subAccount;
+    }
+    if (creds.secret !== undefined) {
+      row.secretSealed = this.secrets.seal(creds.secret, sealingContext(row.id));
+      row.secretHint = secretHint(creds.secret);
+    } else if (this.secrets.needsReseal(row.secretSealed)) {
+      row.secretSealed = this.secrets.seal(this.openSecret(row), sealingContext(row.id));
+    }
+    const plain = [
+      'name',
+      'pollIntervalSeconds',
+      'initialLookbackHours',
+      'requestsPerHour',
+      'enabled',
+      'minSeverity',
+      'includeAlertTypes',
+      'excludeAlertTypes',
+      'destinationId',
+    ] as const;
+    for (const field of plain) {
+      if (dto[field] !== undefined) {
+        (row as unknown as Record<string, unknown>)[field] = dto[field];
+      }
+    }
+    if (dto.enabled === true || dto.pollIntervalSeconds !== undefined) {
+      row.nextPollAt = new Date();
+    }
+    const saved = await this.integrations.save(row);
+    if (keyChanged) {
+      row.lastAuthError = null;
+      this.lacework.invalidateToken(id);
+      this.logger.log(`integration ${id}: API key rotated (key ${row.keyId})`);
+    }
+    return IntegrationView.of(saved);
+  }
+
+  async remove(id: string, purge: boolean): Promise<void> {
+    await this.find(id);
+    this.lacework.invalidateToken(id);
+    if (purge) {
+      await this.integrations.purge(id);
+    } else {
+      await this.integrations.softDelete(id);
+    }
+  }
+
+  async testStored(id: string): Promise<ConnectionTestView> {
+    return this.testConnection(this.connectionFor(await this.find(id)));
+  }
+
+  async testUnsaved(dto: IntegrationFieldsDto): Promise<ConnectionTestView> {
+    const creds = resolveCredentials(dto, this.config.laceworkExtraAllowedHosts);
+    return this.testConnection({
+      integrationId: randomUUID(),
+      organizationUrl: requireValue('organizationUrl', creds.organizationUrl),
+      keyId: requireValue('keyId', creds.keyId),
+      secret: requireValue('secret', creds.secret),
+      subAccount: creds.subAccount ?? null,
+      requestsPerHour: dto.requestsPerHour ?? DEFAULTS.requestsPerHour,
+    });
+  }
+
+  /** What the Lacework client needs to act for this integration (the secret opened in memory only). */
+  connectionFor(row: IntegrationEntity): LaceworkConnection {
+    return {
+      integrationId: row.id,
+      organizationUrl: row.organizationUrl,
+      keyId: row.keyId,
+      secret: this.openSecret(row),
+      subAccount: row.subAccount,
+      requestsPerHour: row.requestsPerHour,
+    };
+  }
+
+  private openSecret(row: IntegrationEntity): string {
+    return this.secrets.open(row.secretSealed, sealingContext(row.id));
+  }
+
+  private async testConnection(conn: LaceworkConnection): Promise<ConnectionTestView> {
+    try {
+      const result = await this.lacework.testConnection(conn);
+      return { ok: true, latencyMs: result.latencyMs, alertsLastHour: result.alertsLastHour };
+    } catch (error) {
+      if (error instanceof LaceworkError) {
+        return { ok: false, error: { code: testErrorCode(error.code), message: error.message } };
+      }
+      throw error;
+    }
+  }
+}
+
+function sealingContext(integrationId: string): string {
+  return `integration:${integrationId}:secret`;
+}
+
+function requireValue<T>(field: string, value: T | undefined | null): T {
+  if (value === undefined || value === null) {
+    throw new InvalidInputError(field, 'is required');
+  }
+  return value;
+}
+
+function testErrorCode(code: string): NonNullable<ConnectionTestView['error']>['code'] {
+  switch (code) {
+    case 'invalid_credentials':
+    case 'forbidden':
+    case 'unreachable':
+    case 'rate_limited':
+      return code;
+    default:
+      return 'bad_response';
+  }
+}

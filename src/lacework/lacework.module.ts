@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { currentCallContext } from './call-context';
+import { LaceworkCallRepository } from './lacework-call.repository';
+import { LaceworkClient } from './lacework.client';
+import { PgRequestBudget } from './request-budget.repository';
+import { LaceworkCallEvents } from './lacework-call.events';
+
+/** The only door to Lacework: one client per process, its budget shared with every replica through PostgreSQL. */
+@Module({
+  providers: [
+    PgRequestBudget,
+    LaceworkCallRepository,
+    LaceworkCallEvents,
+    {
+      provide: LaceworkClient,
+      inject: [APP_CONFIG, PgRequestBudget, LaceworkCallRepository, LaceworkCallEvents],
+      useFactory: (
+        config: AppConfig,
+        budget: PgRequestBudget,
+        calls: LaceworkCallRepository,
+        events: LaceworkCallEvents,
+      ): LaceworkClient =>
+        new LaceworkClient({
+          budget,
+          timeoutMs: config.laceworkTimeoutMs,
+          onCall: (event) => {
+            calls.record({ ...event, runId: currentCallContext()?.runId ?? null });
+            events.emit(event);
+          },
+        }),
+    },
+  ],
+  exports: [LaceworkClient, PgRequestBudget, LaceworkCallRepository, LaceworkCallEvents],
+})
+export class LaceworkModule {}

@@ -1,0 +1,74 @@
+/** Everything needed to call Lacework for one integration. */
+export interface LaceworkConnection {
+  integrationId: string;
+  /** Normalised origin, e.g. `https://acme.lacework.net` or `http://127.0.0.1:1234`. */
+  organizationUrl: string;
+  keyId: string;
+  secret: string;
+  subAccount: string | null;
+  requestsPerHour: number;
+}
+
+/** The six alert scopes, in the order they are fetched and assembled. */
+export const SCOPE_NAMES = [
+  'Details',
+  'Investigation',
+  'Events',
+  'RelatedAlerts',
+  'Integrations',
+  'Timeline',
+] as const;
+
+export type ScopeName = (typeof SCOPE_NAMES)[number];
+
+/** One alert as it appears in the alert list. */
+export interface ListedAlert {
+  /** Decimal string, exactly as Lacework sent the number. */
+  alertId: string;
+  severity: string;
+  status: string;
+  alertType: string;
+  alertName: string;
+  startTime: string;
+  endTime: string;
+  /** The whole list record as lossless JSON text. */
+  recordJson: string;
+}
+
+/** One page of the alert list; `pageNumber` starts at 1. */
+export interface AlertPage {
+  alerts: ListedAlert[];
+  pageNumber: number;
+}
+
+/** A scope's `data` as lossless JSON text, or `empty` when Lacework answered 404. */
+export type ScopeResult = { kind: 'data'; dataJson: string } | { kind: 'empty' };
+
+/** A freshly minted access token. */
+export interface LaceworkToken {
+  token: string;
+  expiresAt: Date;
+}
+
+export type CallKind = 'token' | 'list' | 'scope';
+
+export type CallOutcome =
+  | 'ok'
+  | 'not_found'
+  | 'rate_limited'
+  | 'auth_error'
+  | 'server_error'
+  | 'network_error'
+  | 'timeout'
+  | 'client_error'
+  | 'budget_wait';
+
+/** Reported once per HTTP attempt, and once per noticeable wait for the request budget. */
+export interface CallEvent {
+  integrationId: string;
+  kind: CallKind;
+  outcome: CallOutcome;
+  status: number | null;
+  durationMs: number;
+  at: Date;
+}

@@ -1,0 +1,129 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import type { RequestBudget, RequestBudgetUsage } from './request-budget';
+
+interface Grant {
+  slots: number;
+  takenAtMs: number;
+}
+
+const GRANT_MAX_AGE_MS = 2_000;
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The per-key request budget kept in PostgreSQL, so every replica draws from the same allowance: one row per
+ * request in `lacework_requests`, checked and written under a per-integration advisory lock. Slots are reserved a
+ * few at a time when much of the budget is left, to spare the database; a reserved slot counts from the moment it
+ * is reserved, so the limit is never exceeded, only approached from below.
+ */
+@Injectable()
+export class PgRequestBudget implements RequestBudget {
+  private readonly windowMs: number;
+  private readonly grants = new Map<string, Grant>();
+  private readonly queues = new Map<string, Promise<void>>();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.windowMs = config.laceworkBudgetWindowMs;
+  }
+
+  async acquire(integrationId: string, limitPerHour: number): Promise<void> {
+    // One acquisition at a time per integration in this process keeps the local grant consistent.
+    const previous = this.queues.get(integrationId) ?? Promise.resolve();
+    const mine = previous.then(() => this.acquireNow(integrationId, limitPerHour));
+    const tail = mine.catch(() => undefined);
+    this.queues.set(integrationId, tail);
+    try {
+      await mine;
+    } finally {
+      if (this.queues.get(integrationId) === tail) {
+        this.queues.delete(integrationId);
+      }
+    }
+  }
+
+  async blockUntil(integrationId: string, until: Date): Promise<void> {
+    this.grants.delete(integrationId);
+    await this.dataSource.query(
+      `UPDATE integrations SET rate_limited_until = GREATEST(COALESCE(rate_limited_until, $2), $2) WHERE id = $1`,
+      [integrationId, until],
+    );
+  }
+
+  async usage(integrationId: string, limitPerHour: number): Promise<RequestBudgetUsage> {
+    const [row]: { used: number; blocked: Date | null }[] = await this.dataSource.query(
+      `SELECT (SELECT count(*)::int FROM lacework_requests
+                WHERE integration_id = $1 AND sent_at > clock_timestamp() - $2 * interval '1 millisecond') AS used,
+              (SELECT rate_limited_until FROM integrations
+                WHERE id = $1 AND rate_limited_until > clock_timestamp()) AS blocked`,
+      [integrationId, this.windowMs],
+    );
+    return { used: row.used, remaining: Math.max(0, limitPerHour - row.used), blockedUntil: row.blocked };
+  }
+
+  /** Deletes request rows older than the window; they no longer count for anything. */
+  async prune(): Promise<number> {
+    const result: [unknown, number] = await this.dataSource.query(
+      `DELETE FROM lacework_requests WHERE sent_at < clock_timestamp() - $1 * interval '1 millisecond'`,
+      [this.windowMs * 2],
+    );
+    return result[1] ?? 0;
+  }
+
+  private async acquireNow(integrationId: string, limit: number): Promise<void> {
+    for (;;) {
+      const grant = this.grants.get(integrationId);
+      if (grant && grant.slots > 0 && Date.now() - grant.takenAtMs < GRANT_MAX_AGE_MS) {
+        grant.slots -= 1;
+        return;
+      }
+      const waitMs = await this.reserve(integrationId, limit);
+      if (waitMs === 0) {
+        const fresh = this.grants.get(integrationId);
+        if (fresh && fresh.slots > 0) {
+          fresh.slots -= 1;
+          return;
+        }
+      } else {
+        await realSleep(Math.min(waitMs, 5_000));
+      }
+    }
+  }
+
+  /** Reserves a batch of slots; returns 0 on success or how long to wait before trying again. */
+  private async reserve(integrationId: string, limit: number): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('lacework-budget:' || $1, 0))`, [
+        integrationId,
+      ]);
+      const [state]: { used: number; free_in_ms: string | null; blocked_ms: string | null }[] =
+        await manager.query(
+          `SELECT count(*)::int AS used,
+                EXTRACT(EPOCH FROM (min(sent_at) + $2 * interval '1 millisecond' - clock_timestamp())) * 1000 AS free_in_ms,
+                (SELECT EXTRACT(EPOCH FROM (rate_limited_until - clock_timestamp())) * 1000 FROM integrations
+                  WHERE id = $1 AND rate_limited_until > clock_timestamp()) AS blocked_ms
+           FROM lacework_requests
+          WHERE integration_id = $1 AND sent_at > clock_timestamp() - $2 * interval '1 millisecond'`,
+          [integrationId, this.windowMs],
+        );
+      if (state.blocked_ms !== null) {
+        return Math.max(1, Math.ceil(Number(state.blocked_ms)));
+      }
+      const remaining = limit - state.used;
+      if (remaining <= 0) {
+        return Math.max(5, Math.ceil(Number(state.free_in_ms ?? 50)));
+      }
+      const slots = Math.max(1, Math.min(50, Math.floor(remaining / 20)));
+      await manager.query(
+        `INSERT INTO lacework_requests (integration_id, sent_at) SELECT $1, clock_timestamp() FROM generate_series(1, $2)`,
+        [integrationId, slots],
+      );
+      this.grants.set(integrationId, { slots, takenAtMs: Date.now() });
+      return 0;
+    });
+  }
+}
