@@ -9,7 +9,9 @@ import { buildDataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { CredentialsModule } from './credentials/credentials.module';
+import { PollingModule } from './polling/polling.module';
 import { loggerOptions } from './common/logger.options';
+import { StatusModule } from './status/status.module';
 
 /** The whole service. `databaseUrl` is the configured PostgreSQL or the embedded database's address. */
 @Module({})
@@ -31,6 +33,8 @@ export class AppModule {
         HealthModule,
         CryptoModule,
         CredentialsModule,
+        PollingModule,
+        StatusModule,
       ],
     };
   }

@@ -1,17 +1,22 @@
-import { HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
 
 const WINDOW_MS = 60_000;
-const MAX_FAILURES = 20;
 const MAX_TRACKED = 10_000;
 
 /** Slows down token guessing: too many failed authentications from one address in a minute -> 429. */
 @Injectable()
 export class FailedAuthThrottle {
   private readonly failures = new Map<string, number[]>();
+  private readonly maxFailures: number;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.maxFailures = config.authFailuresPerMinute;
+  }
 
   assertAllowed(address: string, now = Date.now()): void {
     const recent = this.recent(address, now);
-    if (recent.length >= MAX_FAILURES) {
+    if (recent.length >= this.maxFailures) {
       const retryAfter = Math.ceil((recent[0] + WINDOW_MS - now) / 1000);
       throw new HttpException(
         { message: `authorization: too many failed attempts, retry in ${retryAfter} s`, retryAfter },

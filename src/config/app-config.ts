@@ -9,13 +9,17 @@ export interface AppConfig {
   adminApiToken: string;
   viewerApiToken: string | null;
   metricsToken: string | null;
+  authFailuresPerMinute: number;
   secretsKey: Buffer;
   secretsKeyPrevious: Buffer | null;
   logLevel: LogLevel;
   laceworkExtraAllowedHosts: string[];
   laceworkTimeoutMs: number;
+  laceworkRetryBaseMs: number;
+  laceworkMaxAttempts: number;
   laceworkBudgetWindowMs: number;
   schedulerEnabled: boolean;
+  pollingEnabled: boolean;
   schedulerTickMs: number;
   workerId: string;
   enrichmentConcurrency: number;

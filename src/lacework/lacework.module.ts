@@ -24,6 +24,8 @@ import { LaceworkCallEvents } from './lacework-call.events';
         new LaceworkClient({
           budget,
           timeoutMs: config.laceworkTimeoutMs,
+          backoffBaseMs: config.laceworkRetryBaseMs,
+          maxAttempts: config.laceworkMaxAttempts,
           onCall: (event) => {
             calls.record({ ...event, runId: currentCallContext()?.runId ?? null });
             events.emit(event);

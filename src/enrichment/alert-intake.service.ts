@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import type { ListedAlert } from '../lacework/lacework.types';
+import { AlertFilterSettings, passesFilter } from './alert-filter';
+import { AlertIntakeRepository, IntakeCounts } from './alert-intake.repository';
+import { sha256 } from './document-assembler';
+import { severityRank } from './severity';
+
+/** Takes a page of listed alerts from a sync run and stores what is new or changed, queueing it for enrichment. */
+@Injectable()
+export class AlertIntakeService {
+  constructor(private readonly intake: AlertIntakeRepository) {}
+
+  async recordPage(
+    integrationId: string,
+    runId: string,
+    backfill: boolean,
+    filter: AlertFilterSettings,
+    alerts: ListedAlert[],
+  ): Promise<IntakeCounts> {
+    const items = alerts.map((alert) => {
+      const normalized = { ...alert, startTime: alert.startTime || new Date().toISOString() };
+      return {
+        alert: normalized,
+        listHash: sha256(alert.recordJson),
+        severityRank: severityRank(alert.severity),
+        kept: passesFilter(alert, filter),
+      };
+    });
+    return this.intake.storePage(integrationId, runId, backfill, items);
+  }
+}

@@ -1,0 +1,234 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { rowsOf } from '../database/query-result';
+import { DataSource } from 'typeorm';
+import type { ScopeName } from '../lacework/lacework.types';
+
+export interface ClaimedVersion {
+  id: string;
+  alertRowId: string;
+  integrationId: string;
+  alertId: string;
+  version: number;
+  listRecord: string;
+  severityRank: number;
+  leaseToken: string;
+}
+
+export type ScopeOutcome = 'ok' | 'empty' | 'failed';
+
+export interface StoredScope {
+  scope: ScopeName;
+  outcome: ScopeOutcome | 'retrying';
+  data: string | null;
+  attempts: number;
+}
+
+export interface CompletedVersion {
+  document: string;
+  documentHash: string;
+  failedScopes: ScopeName[];
+  /** Where its delivery goes; null makes it wait until the integration has a destination. */
+  destinationId: string | null;
+}
+
+/** The enrichment queue: alert versions waiting for their scopes, claimed with a lease by one worker at a time. */
+@Injectable()
+export class AlertVersionRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Integrations that have enrichment work due now. */
+  async integrationsWithDueWork(): Promise<string[]> {
+    const rows: { integration_id: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT v.integration_id FROM alert_versions v
+         JOIN integrations i ON i.id = v.integration_id AND i.deleted_at IS NULL AND i.enabled
+        WHERE v.state = 'pending' AND v.next_attempt_at <= now()
+          AND (v.lease_until IS NULL OR v.lease_until < now())`,
+    );
+    return rows.map((r) => r.integration_id);
+  }
+
+  /**
+   * Claims up to `limit` due versions of one integration: live before backfill, most severe first, newest first.
+   * A lease that expired (its worker died) is taken over.
+   */
+  async claim(
+    integrationId: string,
+    limit: number,
+    leaseToken: string,
+    leaseSeconds: number,
+  ): Promise<ClaimedVersion[]> {
+    const rows: {
+      id: string;
+      alert_row_id: string;
+      integration_id: string;
+      alert_id: string;
+      version: number;
+      list_record: string;
+      severity_rank: number;
+    }[] = rowsOf(
+      await this.dataSource.query(
+        `UPDATE alert_versions v SET lease_owner = $3, lease_until = now() + $4 * interval '1 second'
+        WHERE v.id IN (
+          SELECT id FROM alert_versions
+           WHERE integration_id = $1 AND state = 'pending' AND next_attempt_at <= now()
+             AND (lease_until IS NULL OR lease_until < now())
+           ORDER BY backfill, severity_rank, start_time DESC, id
+           LIMIT $2
+           FOR UPDATE SKIP LOCKED)
+       RETURNING v.id, v.alert_row_id, v.integration_id, v.alert_id, v.version, v.list_record, v.severity_rank`,
+        [integrationId, limit, leaseToken, leaseSeconds],
+      ),
+    );
+    return rows
+      .map((r) => ({
+        id: r.id,
+        alertRowId: r.alert_row_id,
+        integrationId: r.integration_id,
+        alertId: r.alert_id,
+        version: r.version,
+        listRecord: r.list_record,
+        severityRank: r.severity_rank,
+        leaseToken,
+      }))
+      .sort((a, b) => a.severityRank - b.severityRank);
+  }
+
+  /** Keeps the leases of versions still being worked on. */
+  async extendLeases(tokens: string[], leaseSeconds: number): Promise<void> {
+    if (tokens.length > 0) {
+      await this.dataSource.query(
+        `UPDATE alert_versions SET lease_until = now() + $2 * interval '1 second'
+          WHERE lease_owner = ANY($1::text[]) AND state = 'pending'`,
+        [tokens, leaseSeconds],
+      );
+    }
+  }
+
+  /** Gives claimed versions back at once (shutdown), so another worker can take them. */
+  async release(tokens: string[]): Promise<void> {
+    if (tokens.length > 0) {
+      await this.dataSource.query(
+        `UPDATE alert_versions SET lease_owner = NULL, lease_until = NULL
+          WHERE lease_owner = ANY($1::text[]) AND state = 'pending'`,
+        [tokens],
+      );
+    }
+  }
+
+  async scopesOf(versionId: string): Promise<StoredScope[]> {
+    const rows: {
+      scope: ScopeName;
+      outcome: StoredScope['outcome'];
+      data: string | null;
+      attempts: number;
+    }[] = await this.dataSource.query(
+      `SELECT scope, outcome, data, attempts FROM alert_scopes WHERE alert_version_id = $1`,
+      [versionId],
+    );
+    return rows;
+  }
+
+  /** Records one scope's answer (or its failure so far) while the version is still ours. */
+  async saveScope(
+    claimed: ClaimedVersion,
+    scope: ScopeName,
+    outcome: StoredScope['outcome'],
+    data: string | null,
+    attempts: number,
+    error: string | null,
+  ): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `INSERT INTO alert_scopes (alert_version_id, scope, outcome, data, attempts, last_error, updated_at)
+       SELECT $1, $2, $3, $4, $5, $6, now()
+        WHERE EXISTS (SELECT 1 FROM alert_versions WHERE id = $1 AND lease_owner = $7 AND state = 'pending')
+       ON CONFLICT (alert_version_id, scope) DO UPDATE
+         SET outcome = EXCLUDED.outcome, data = EXCLUDED.data, attempts = EXCLUDED.attempts,
+             last_error = EXCLUDED.last_error, updated_at = now()
+       RETURNING 1`,
+      [claimed.id, scope, outcome, data, attempts, error, claimed.leaseToken],
+    );
+    return rows.length > 0;
+  }
+
+  /** Puts a version back in the queue for later (a scope to retry, a rate limit, an auth problem). */
+  async retryLater(claimed: ClaimedVersion, at: Date): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE alert_versions SET next_attempt_at = $3, lease_owner = NULL, lease_until = NULL
+        WHERE id = $1 AND lease_owner = $2 AND state = 'pending'`,
+      [claimed.id, claimed.leaseToken, at],
+    );
+  }
+
+  /** Details answered 404: the alert no longer exists in Lacework; nothing will be delivered. */
+  async markGone(claimed: ClaimedVersion): Promise<boolean> {
+    return this.dataSource.transaction(async (m) => {
+      const rows: unknown[] = rowsOf(
+        await m.query(
+          `UPDATE alert_versions SET state = 'gone', lease_owner = NULL, lease_until = NULL, completed_at = now()
+          WHERE id = $1 AND lease_owner = $2 AND state = 'pending' RETURNING 1`,
+          [claimed.id, claimed.leaseToken],
+        ),
+      );
+      if (rows.length > 0) {
+        await m.query(
+          `UPDATE alerts SET state = 'gone', updated_at = now() WHERE id = $1 AND current_version = $2`,
+          [claimed.alertRowId, claimed.version],
+        );
+      }
+      return rows.length > 0;
+    });
+  }
+
+  /**
+   * Stores the assembled document and creates its delivery in the same transaction (the outbox), so nothing
+   * assembled is ever left without a delivery. Older undelivered versions of the alert become superseded.
+   * Returns false when the claim was lost (another worker took the version over, or a newer version replaced it).
+   */
+  async complete(claimed: ClaimedVersion, done: CompletedVersion): Promise<boolean> {
+    return this.dataSource.transaction(async (m) => {
+      const state = done.failedScopes.length > 0 ? 'incomplete' : 'complete';
+      const rows: unknown[] = rowsOf(
+        await m.query(
+          `UPDATE alert_versions SET state = $3, document = $4, document_hash = $5, failed_scopes = $6,
+                lease_owner = NULL, lease_until = NULL, completed_at = now()
+          WHERE id = $1 AND lease_owner = $2 AND state = 'pending' RETURNING 1`,
+          [claimed.id, claimed.leaseToken, state, done.document, done.documentHash, done.failedScopes],
+        ),
+      );
+      if (rows.length === 0) {
+        return false;
+      }
+      await m.query(
+        `UPDATE alerts SET state = $3, failed_scopes = $4, updated_at = now() WHERE id = $1 AND current_version = $2`,
+        [claimed.alertRowId, claimed.version, state, done.failedScopes],
+      );
+      await m.query(
+        `UPDATE deliveries SET state = 'superseded', lease_owner = NULL, lease_until = NULL, updated_at = now()
+          WHERE alert_row_id = $1 AND version < $2 AND state IN ('pending', 'failed')`,
+        [claimed.alertRowId, claimed.version],
+      );
+      await m.query(
+        `INSERT INTO deliveries (alert_version_id, alert_row_id, integration_id, destination_id, alert_id, version,
+                                 severity_rank, webhook_id, state)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending')`,
+        [
+          claimed.id,
+          claimed.alertRowId,
+          claimed.integrationId,
+          done.destinationId,
+          claimed.alertId,
+          claimed.version,
+          claimed.severityRank,
+          webhookId(claimed.integrationId, claimed.alertId, claimed.version),
+        ],
+      );
+      return true;
+    });
+  }
+}
+
+/** Stable per alert version: the same on every retry and replay, so receivers can deduplicate. */
+export function webhookId(integrationId: string, alertId: string, version: number): string {
+  return `lw_${integrationId}_${alertId}_v${version}`;
+}

@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { IntegrationsService } from '../credentials/integrations.service';
+import { LaceworkClient } from '../lacework/lacework.client';
+import {
+  LaceworkAlertGoneError,
+  LaceworkAuthError,
+  LaceworkError,
+  LaceworkRateLimitedError,
+} from '../lacework/lacework.errors';
+import { LaceworkConnection, SCOPE_NAMES, ScopeName } from '../lacework/lacework.types';
+import { backoffDelayMs } from '../lacework/retry-policy';
+import { PgRequestBudget } from '../lacework/request-budget.repository';
+import { AlertVersionRepository, ClaimedVersion, StoredScope } from './alert-version.repository';
+import { assembleDocument, sha256 } from './document-assembler';
+
+interface CachedIntegration {
+  connection: LaceworkConnection;
+  destinationId: string | null;
+  loadedAt: number;
+}
+
+const CONNECTION_TTL_MS = 10_000;
+const AUTH_RETRY_MS = 60_000;
+const CALLS_PER_ALERT = SCOPE_NAMES.length;
+
+/** Outcome of working on one claimed version, for tests and metrics. */
+export type EnrichmentResult = 'completed' | 'incomplete' | 'gone' | 'retry' | 'lost';
+
+/**
+ * Fetches the six scopes of each claimed alert version and assembles its document. Work is claimed from
+ * PostgreSQL with a lease, most severe first, at most `ENRICHMENT_CONCURRENCY` versions per integration at a time
+ * in this process; a failing scope is retried with backoff and, once its attempts are spent, left `null`.
+ */
+@Injectable()
+export class EnrichmentWorker implements OnApplicationShutdown {
+  private readonly logger = new Logger(EnrichmentWorker.name);
+  /** Per integration: version id -> lease token of what this process is working on. */
+  private readonly inFlight = new Map<string, Map<string, string>>();
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly connections = new Map<string, CachedIntegration>();
+  private readonly pumping = new Set<string>();
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  readonly results: Record<EnrichmentResult, number> = {
+    completed: 0,
+    incomplete: 0,
+    gone: 0,
+    retry: 0,
+    lost: 0,
+  };
+
+  constructor(
+    private readonly versions: AlertVersionRepository,
+    private readonly lacework: LaceworkClient,
+    private readonly integrations: IntegrationsService,
+    private readonly budget: PgRequestBudget,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Claims due work for every integration that has some, up to the concurrency limit of each. */
+  async pumpAll(): Promise<void> {
+    if (this.stopping) {
+      return;
+    }
+    this.ensureLeaseTimer();
+    const due = await this.versions.integrationsWithDueWork();
+    await Promise.all(due.map((id) => this.pump(id)));
+  }
+
+  /** Fills the free slots of one integration with claimed versions and starts working on them. */
+  async pump(integrationId: string): Promise<void> {
+    if (this.stopping || this.pumping.has(integrationId)) {
+      return;
+    }
+    this.pumping.add(integrationId);
+    try {
+      const busy = this.inFlight.get(integrationId) ?? new Map<string, string>();
+      this.inFlight.set(integrationId, busy);
+      const free = await this.claimableNow(integrationId, busy.size);
+      if (free <= 0) {
+        return;
+      }
+      const token = `${this.config.workerId}:${randomUUID()}`;
+      const claimed = await this.versions.claim(integrationId, free, token, this.config.leaseSeconds);
+      for (const version of claimed) {
+        busy.set(version.id, version.leaseToken);
+        const work: Promise<unknown> = this.enrich(version)
+          .catch((error: unknown) => {
+            this.logger.error(`alert ${version.alertId} v${version.version}: ${(error as Error).message}`);
+          })
+          .finally(() => {
+            busy.delete(version.id);
+            this.running.delete(work);
+            if (!this.stopping) {
+              void this.pump(integrationId).catch(() => undefined);
+            }
+          });
+        this.running.add(work);
+      }
+    } finally {
+      this.pumping.delete(integrationId);
+    }
+  }
+
+  /**
+   * How many more versions to start now: free concurrency, but no more than the budget left can finish (six calls
+   * each), so a short budget goes to whole alerts, most severe first, instead of being spread thin.
+   */
+  private async claimableNow(integrationId: string, inFlight: number): Promise<number> {
+    const free = this.config.enrichmentConcurrency - inFlight;
+    if (free <= 0) {
+      return 0;
+    }
+    const { connection } = await this.connectionFor(integrationId);
+    const usage = await this.budget.usage(integrationId, connection.requestsPerHour);
+    const affordable = Math.floor((usage.remaining - CALLS_PER_ALERT * inFlight) / CALLS_PER_ALERT);
+    // With nothing in flight, one version may start and wait for the budget to refill.
+    return Math.min(free, Math.max(affordable, inFlight === 0 ? 1 : 0));
+  }
+
+  /** Resolves when nothing is in flight in this process (tests and shutdown). */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) {
+      await Promise.allSettled([...this.running]);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.leaseTimer !== null) {
+      clearInterval(this.leaseTimer);
+    }
+    const tokens = this.heldTokens();
+    await Promise.race([this.drain(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    await this.versions.release(tokens).catch(() => undefined);
+  }
+
+  private ensureLeaseTimer(): void {
+    if (this.leaseTimer !== null) {
+      return;
+    }
+    this.leaseTimer = setInterval(
+      () => {
+        void this.versions.extendLeases(this.heldTokens(), this.config.leaseSeconds).catch(() => undefined);
+      },
+      Math.max(1000, (this.config.leaseSeconds * 1000) / 3),
+    );
+    this.leaseTimer.unref();
+  }
+
+  private heldTokens(): string[] {
+    return [...new Set([...this.inFlight.values()].flatMap((held) => [...held.values()]))];
+  }
+
+  private async connectionFor(integrationId: string): Promise<CachedIntegration> {
+    const cached = this.connections.get(integrationId);
+    if (cached && Date.now() - cached.loadedAt < CONNECTION_TTL_MS) {
+      return cached;
+    }
+    const row = await this.integrations.find(integrationId);
+    const fresh = {
+      connection: this.integrations.connectionFor(row),
+      destinationId: row.destinationId,
+      loadedAt: Date.now(),
+    };
+    this.connections.set(integrationId, fresh);
+    return fresh;
+  }
+
+  /** Works one claimed version as far as it can go now. */
+  async enrich(claimed: ClaimedVersion): Promise<EnrichmentResult> {
+    const result = await this.enrichOnce(claimed);
+    this.results[result] += 1;
+    return result;
+  }
+
+  private async enrichOnce(claimed: ClaimedVersion): Promise<EnrichmentResult> {
+    const { connection, destinationId } = await this.connectionFor(claimed.integrationId);
+    const stored = new Map((await this.versions.scopesOf(claimed.id)).map((s) => [s.scope, s]));
+    for (const scope of SCOPE_NAMES) {
+      const previous = stored.get(scope);
+      if (previous && previous.outcome !== 'retrying') {
+        continue;
+      }
+      const attempts = (previous?.attempts ?? 0) + 1;
+      try {
+        const answer = await this.lacework.fetchScope(connection, claimed.alertId, scope);
+        const scopeRow: StoredScope =
+          answer.kind === 'data'
+            ? { scope, outcome: 'ok', data: answer.dataJson, attempts }
+            : { scope, outcome: 'empty', data: null, attempts };
+        if (
+          !(await this.versions.saveScope(claimed, scope, scopeRow.outcome, scopeRow.data, attempts, null))
+        ) {
+          return 'lost';
+        }
+        stored.set(scope, scopeRow);
+      } catch (error) {
+        const next = await this.handleScopeError(claimed, scope, attempts, error);
+        if (next === 'continue') {
+          stored.set(scope, { scope, outcome: 'failed', data: null, attempts });
+          continue;
+        }
+        return next;
+      }
+    }
+    const data = Object.fromEntries(SCOPE_NAMES.map((s) => [s, stored.get(s)?.data ?? null])) as Record<
+      ScopeName,
+      string | null
+    >;
+    const failedScopes = SCOPE_NAMES.filter((s) => stored.get(s)?.outcome === 'failed');
+    const document = assembleDocument(claimed.listRecord, data);
+    const completed = await this.versions.complete(claimed, {
+      document,
+      documentHash: sha256(document),
+      failedScopes,
+      destinationId,
+    });
+    if (!completed) {
+      return 'lost';
+    }
+    return failedScopes.length > 0 ? 'incomplete' : 'completed';
+  }
+
+  private async handleScopeError(
+    claimed: ClaimedVersion,
+    scope: ScopeName,
+    attempts: number,
+    error: unknown,
+  ): Promise<EnrichmentResult | 'continue'> {
+    if (error instanceof LaceworkAlertGoneError) {
+      return (await this.versions.markGone(claimed)) ? 'gone' : 'lost';
+    }
+    if (error instanceof LaceworkRateLimitedError) {
+      await this.versions.retryLater(claimed, error.retryAt);
+      return 'retry';
+    }
+    if (error instanceof LaceworkAuthError) {
+      this.connections.delete(claimed.integrationId);
+      await this.versions.retryLater(claimed, new Date(Date.now() + AUTH_RETRY_MS));
+      return 'retry';
+    }
+    const message = error instanceof LaceworkError ? error.message : `internal: ${(error as Error).message}`;
+    if (attempts >= this.config.scopeMaxAttempts) {
+      this.logger.warn(
+        `alert ${claimed.alertId} v${claimed.version}: scope ${scope} failed for good: ${message}`,
+      );
+      const saved = await this.versions.saveScope(claimed, scope, 'failed', null, attempts, message);
+      return saved ? 'continue' : 'lost';
+    }
+    await this.versions.saveScope(claimed, scope, 'retrying', null, attempts, message);
+    const delay = backoffDelayMs(
+      attempts - 1,
+      this.config.scopeRetryBaseMs,
+      this.config.scopeRetryBaseMs * 32,
+      () => 0.5 + Math.random() / 2,
+    );
+    await this.versions.retryLater(claimed, new Date(Date.now() + delay));
+    return 'retry';
+  }
+}

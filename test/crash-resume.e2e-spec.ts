@@ -1,0 +1,121 @@
+import { assembleDocument } from '../src/enrichment/document-assembler';
+import { SCOPE_NAMES, ScopeName } from '../src/lacework/lacework.types';
+import { FakeLacework, generateAlerts } from './fakes/fake-lacework';
+import { spawnService, SpawnedService } from './setup/spawn-service';
+import { canonical, KEY } from './setup/sync-helpers';
+import { ADMIN_TOKEN, SECRETS_KEY } from './setup/test-app';
+import { createTestDatabase, TestDatabase } from './setup/test-database';
+import { waitFor } from './setup/wait';
+
+/** SIGKILL in the middle of a run: after a restart the run resumes and the documents are exactly as without it. */
+describe('crash and resume', () => {
+  let db: TestDatabase;
+  let fake: FakeLacework;
+  const services: SpawnedService[] = [];
+
+  const env = (): Record<string, string> => ({
+    DATABASE_URL: db.url,
+    ADMIN_API_TOKEN: ADMIN_TOKEN,
+    SECRETS_KEY,
+    LOG_LEVEL: 'info',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SCHEDULER_TICK_MS: '50',
+    LEASE_SECONDS: '2',
+    LACEWORK_EXTRA_ALLOWED_HOSTS: '127.0.0.1',
+    LACEWORK_RETRY_BASE_MS: '5',
+  });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    fake = await FakeLacework.start({ pageSize: 20, latencyMs: 10 });
+    fake.addKey(KEY);
+  });
+
+  afterAll(async () => {
+    for (const s of services) {
+      await s.kill('SIGKILL');
+    }
+    await fake?.close();
+    await db?.drop();
+  });
+
+  it('resumes listing and enrichment after SIGKILL with the same final documents', async () => {
+    const start = new Date(Date.now() - 10 * 3_600_000);
+    start.setUTCMinutes(0, 0, 0);
+    const alerts = generateAlerts(400, { start, hours: 8, firstId: 50_000 });
+    fake.addAlerts(alerts);
+
+    const first = spawnService(env());
+    services.push(first);
+    const url = await first.ready();
+    const created = await fetch(`${url}/api/v1/integrations`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'crash', organizationUrl: fake.url, ...KEY, requestsPerHour: 100000 }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+
+    // Kill once while listing (after the first page), once during enrichment.
+    await waitFor(() => fake.count('list') >= 2, 30_000, 'listing to start');
+    first.child.kill('SIGKILL');
+    await first.exited();
+    const [midRun] = await db.query<{ status: string; chunks_done: number }>(
+      `SELECT status, chunks_done FROM sync_runs WHERE integration_id = $1`,
+      [id],
+    );
+    expect(midRun.status).toBe('running');
+
+    const second = spawnService(env());
+    services.push(second);
+    await second.ready();
+    await waitFor(() => fake.count('scope') >= 600, 60_000, 'enrichment to be under way');
+    second.child.kill('SIGKILL');
+    await second.exited();
+    const [pending] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM alert_versions WHERE integration_id = $1 AND state = 'pending'`,
+      [id],
+    );
+    expect(pending.n).toBeGreaterThan(0);
+
+    const third = spawnService(env());
+    services.push(third);
+    await third.ready();
+    await waitFor(
+      async () => {
+        const [row] = await db.query<{ pending: number; running: number; versions: number }>(
+          `SELECT (SELECT count(*)::int FROM alert_versions WHERE integration_id = $1 AND state = 'pending') AS pending,
+                  (SELECT count(*)::int FROM sync_runs WHERE integration_id = $1 AND status = 'running') AS running,
+                  (SELECT count(*)::int FROM alert_versions WHERE integration_id = $1) AS versions`,
+          [id],
+        );
+        return row.pending === 0 && row.running === 0 && row.versions === 400;
+      },
+      90_000,
+      'every alert to be assembled',
+    );
+    await third.kill('SIGTERM');
+
+    const docs = await db.query<{ alert_id: string; version: number; document: string; state: string }>(
+      `SELECT alert_id, version, document, state FROM alert_versions WHERE integration_id = $1`,
+      [id],
+    );
+    expect(docs).toHaveLength(400);
+    for (const doc of docs) {
+      expect([doc.version, doc.state]).toEqual([1, 'complete']);
+      const expected = assembleDocument(
+        canonical(fake.listRecordText(doc.alert_id))!,
+        Object.fromEntries(
+          SCOPE_NAMES.map((s) => [s, canonical(fake.expectedScopeData(doc.alert_id, s))]),
+        ) as Record<ScopeName, string | null>,
+      );
+      expect(doc.document).toBe(expected);
+    }
+    const [firstRun] = await db.query<{ status: string; alerts_new: number }>(
+      `SELECT status, alerts_new FROM sync_runs WHERE integration_id = $1 ORDER BY started_at LIMIT 1`,
+      [id],
+    );
+    expect(firstRun.status).toBe('succeeded');
+  }, 180_000);
+});
