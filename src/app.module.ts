@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { CredentialsModule } from './credentials/credentials.module';
 import { PollingModule } from './polling/polling.module';
+import { DeliveryModule } from './delivery/delivery.module';
 import { loggerOptions } from './common/logger.options';
 import { StatusModule } from './status/status.module';
 
@@ -34,6 +35,7 @@ export class AppModule {
         CryptoModule,
         CredentialsModule,
         PollingModule,
+        DeliveryModule,
         StatusModule,
       ],
     };

@@ -1,5 +1,6 @@
 import { assembleDocument } from '../src/enrichment/document-assembler';
 import { SCOPE_NAMES, ScopeName } from '../src/lacework/lacework.types';
+import { FakeDownstream } from './fakes/fake-downstream';
 import { FakeLacework, generateAlerts } from './fakes/fake-lacework';
 import { spawnService, SpawnedService } from './setup/spawn-service';
 import { canonical, KEY } from './setup/sync-helpers';
@@ -117,5 +118,70 @@ describe('crash and resume', () => {
       [id],
     );
     expect(firstRun.status).toBe('succeeded');
+  }, 180_000);
+
+  it('delivers every version after SIGKILL with deliveries in flight; duplicates share the webhook-id', async () => {
+    const secret = 'whsec_' + Buffer.alloc(32, 3).toString('base64');
+    const downstream = await FakeDownstream.start({ secrets: [secret], latencyMs: 40 });
+    const lacework = await FakeLacework.start();
+    lacework.addKey(KEY);
+    try {
+      const start = new Date(Date.now() - 5 * 3_600_000);
+      start.setUTCMinutes(0, 0, 0);
+      lacework.addAlerts(generateAlerts(150, { start, hours: 3, firstId: 80_000 }));
+      const first = spawnService(env());
+      services.push(first);
+      const url = await first.ready();
+      const call = (path: string, body: unknown) =>
+        fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then(async (r) => (await r.json()) as { id: string });
+      const destination = await call('/api/v1/destinations', {
+        name: 'sink',
+        url: downstream.url,
+        signingSecret: secret,
+      });
+      const integration = await call('/api/v1/integrations', {
+        name: 'deliver-crash',
+        organizationUrl: lacework.url,
+        ...KEY,
+        requestsPerHour: 100000,
+        destinationId: destination.id,
+      });
+      await waitFor(() => downstream.received.length >= 30, 60_000, 'deliveries to be under way');
+      first.child.kill('SIGKILL');
+      await first.exited();
+      const second = spawnService(env());
+      services.push(second);
+      await second.ready();
+      await waitFor(
+        async () => {
+          const [row] = await db.query<{ delivered: number; versions: number }>(
+            `SELECT (SELECT count(*)::int FROM deliveries WHERE integration_id = $1 AND state = 'delivered') AS delivered,
+                    (SELECT count(*)::int FROM alert_versions WHERE integration_id = $1) AS versions`,
+            [integration.id],
+          );
+          return row.versions === 150 && row.delivered === 150;
+        },
+        90_000,
+        'all 150 deliveries',
+      );
+      await second.kill('SIGTERM');
+      const accepted = downstream.deliveredBodies();
+      expect(accepted.size).toBe(150);
+      expect(downstream.received.every((r) => r.signatureValid)).toBe(true);
+      const byId = new Map<string, Set<string>>();
+      for (const r of downstream.received) {
+        byId.set(r.id, (byId.get(r.id) ?? new Set()).add(r.body));
+      }
+      // A request cut by the kill may be sent again: same webhook-id, same body.
+      expect([...byId.values()].every((bodies) => bodies.size === 1)).toBe(true);
+      expect(byId.size).toBe(150);
+    } finally {
+      await downstream.close();
+      await lacework.close();
+    }
   }, 180_000);
 });

@@ -30,6 +30,9 @@ export interface AppConfig {
   deliveryTimeoutMs: number;
   deliveryRetryScale: number;
   deliveryConcurrency: number;
+  circuitProbeAfterMs: number;
+  circuitWindowMs: number;
+  circuitMinRequests: number;
   leaseSeconds: number;
 }
 

@@ -165,6 +165,9 @@ export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
     deliveryTimeoutMs: r.int('DELIVERY_TIMEOUT_MS', 15_000, 100, 120_000),
     deliveryRetryScale: r.float('DELIVERY_RETRY_SCALE', 1, 0.00001, 10),
     deliveryConcurrency: r.int('DELIVERY_CONCURRENCY', 8, 1, 128),
+    circuitProbeAfterMs: r.int('CIRCUIT_PROBE_AFTER_MS', 60_000, 10, 3_600_000),
+    circuitWindowMs: r.int('CIRCUIT_WINDOW_MS', 300_000, 100, 3_600_000),
+    circuitMinRequests: r.int('CIRCUIT_MIN_REQUESTS', 10, 1, 10_000),
     leaseSeconds: r.int('LEASE_SECONDS', 120, 1, 3600),
   };
   if (r.problems.length > 0) {

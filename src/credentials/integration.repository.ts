@@ -29,6 +29,15 @@ export class IntegrationRepository {
     }
   }
 
+  /** Whether a destination exists (and is not deleted); integrations may only point at such. */
+  async destinationExists(id: string): Promise<boolean> {
+    const rows: unknown[] = await this.rows.manager.query(
+      'SELECT 1 FROM destinations WHERE id = $1 AND deleted_at IS NULL',
+      [id],
+    );
+    return rows.length > 0;
+  }
+
   findActive(id: string): Promise<IntegrationEntity | null> {
     return this.rows.findOneBy({ id, deletedAt: IsNull() });
   }

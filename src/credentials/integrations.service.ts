@@ -28,6 +28,7 @@ export class IntegrationsService {
   ) {}
 
   async create(dto: IntegrationFieldsDto): Promise<IntegrationView> {
+    await this.checkDestination(dto.destinationId);
     const creds = resolveCredentials(dto, this.config.laceworkExtraAllowedHosts);
     const name = requireValue('name', dto.name);
     const organizationUrl = requireValue('organizationUrl', creds.organizationUrl);
@@ -80,6 +81,7 @@ export class IntegrationsService {
 
   async update(id: string, dto: IntegrationFieldsDto): Promise<IntegrationView> {
     const row = await this.find(id);
+    await this.checkDestination(dto.destinationId);
     const creds = resolveCredentials(dto, this.config.laceworkExtraAllowedHosts);
     const keyChanged = creds.secret !== undefined || (creds.keyId !== undefined && creds.keyId !== row.keyId);
     if (creds.organizationUrl !== undefined) {
@@ -162,6 +164,12 @@ export class IntegrationsService {
       subAccount: row.subAccount,
       requestsPerHour: row.requestsPerHour,
     };
+  }
+
+  private async checkDestination(destinationId: string | null | undefined): Promise<void> {
+    if (typeof destinationId === 'string' && !(await this.integrations.destinationExists(destinationId))) {
+      throw new InvalidInputError('destinationId', `no destination ${destinationId}`);
+    }
   }
 
   private openSecret(row: IntegrationEntity): string {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CredentialsModule } from '../credentials/credentials.module';
+import { DeliveryModule } from '../delivery/delivery.module';
 import { LaceworkModule } from '../lacework/lacework.module';
 import { AlertIntakeRepository } from './alert-intake.repository';
 import { AlertVersionRepository } from './alert-version.repository';
@@ -7,7 +8,7 @@ import { EnrichmentWorker } from './enrichment.worker';
 import { AlertIntakeService } from './alert-intake.service';
 
 @Module({
-  imports: [LaceworkModule, CredentialsModule],
+  imports: [LaceworkModule, CredentialsModule, DeliveryModule],
   providers: [AlertIntakeRepository, AlertVersionRepository, EnrichmentWorker, AlertIntakeService],
   exports: [EnrichmentWorker, AlertIntakeService],
 })

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DeliveryWorker } from '../delivery/delivery.worker';
 import { IntegrationsService } from '../credentials/integrations.service';
 import { LaceworkClient } from '../lacework/lacework.client';
 import {
@@ -56,6 +57,7 @@ export class EnrichmentWorker implements OnApplicationShutdown {
     private readonly lacework: LaceworkClient,
     private readonly integrations: IntegrationsService,
     private readonly budget: PgRequestBudget,
+    private readonly delivery: DeliveryWorker,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -221,6 +223,8 @@ export class EnrichmentWorker implements OnApplicationShutdown {
     if (!completed) {
       return 'lost';
     }
+    // The outbox row exists now; start sending without waiting for the next tick.
+    void this.delivery.pump().catch(() => undefined);
     return failedScopes.length > 0 ? 'incomplete' : 'completed';
   }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CredentialsModule } from '../credentials/credentials.module';
+import { DeliveryModule } from '../delivery/delivery.module';
 import { EnrichmentModule } from '../enrichment/enrichment.module';
 import { LaceworkModule } from '../lacework/lacework.module';
 import { SyncRunExecutor } from './sync-run.executor';
@@ -9,7 +10,7 @@ import { SyncService } from './sync.service';
 import { SyncScheduler } from './sync.scheduler';
 
 @Module({
-  imports: [CredentialsModule, LaceworkModule, EnrichmentModule],
+  imports: [CredentialsModule, LaceworkModule, EnrichmentModule, DeliveryModule],
   controllers: [SyncRunsController],
   providers: [SyncRunRepository, SyncRunExecutor, SyncService, SyncScheduler],
   exports: [SyncService],

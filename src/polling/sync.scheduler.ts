@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DeliveryWorker } from '../delivery/delivery.worker';
 import { EnrichmentWorker } from '../enrichment/enrichment.worker';
 import { PgRequestBudget } from '../lacework/request-budget.repository';
 import { SyncService } from './sync.service';
@@ -18,6 +19,7 @@ export class SyncScheduler implements OnApplicationBootstrap, OnApplicationShutd
     private readonly registry: SchedulerRegistry,
     private readonly sync: SyncService,
     private readonly enrichment: EnrichmentWorker,
+    private readonly delivery: DeliveryWorker,
     private readonly budget: PgRequestBudget,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -48,6 +50,7 @@ export class SyncScheduler implements OnApplicationBootstrap, OnApplicationShutd
         this.sync.resumeStaleRuns(),
         this.sync.startDueRuns(),
         this.enrichment.pumpAll(),
+        this.delivery.pump(),
         this.ticks % 100 === 0 ? this.budget.prune() : Promise.resolve(0),
       ]);
       for (const result of results) {

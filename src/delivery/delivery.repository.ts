@@ -1,0 +1,252 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { CursorKey } from '../common/pagination';
+import { rowsOf } from '../database/query-result';
+import type { DeliveryState } from './delivery-state';
+
+/** A claimed delivery with what sending it needs. */
+export interface ClaimedDelivery {
+  id: string;
+  destination_id: string;
+  integration_id: string;
+  alert_id: string;
+  version: number;
+  webhook_id: string;
+  state: DeliveryState;
+  attempts: number;
+  lease_owner: string;
+  document: string;
+  organization_url: string;
+  sub_account: string | null;
+}
+
+export interface DeliveryRow {
+  id: string;
+  alert_version_id: string;
+  alert_row_id: string;
+  integration_id: string;
+  destination_id: string | null;
+  alert_id: string;
+  version: number;
+  webhook_id: string;
+  state: DeliveryState;
+  attempts: number;
+  next_attempt_at: Date;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface AttemptRow {
+  attempted_at: Date;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+}
+
+export interface DeliveryFilter {
+  state: DeliveryState | null;
+  integrationId: string | null;
+  destinationId: string | null;
+}
+
+export interface AttemptRecord {
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: Date | null;
+  status: number | null;
+  error: string | null;
+  latencyMs: number;
+  workerId: string;
+}
+
+/** The outbox of deliveries, claimed by workers with a lease and written back only while the claim holds. */
+@Injectable()
+export class DeliveryRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Claims due deliveries for the given destinations, most severe first. A delivery waits while an older version of
+   * its alert is still in flight, so versions arrive in order. Deliveries without a destination take their
+   * integration's current one.
+   */
+  async claimDue(
+    destinationIds: string[],
+    limit: number,
+    leaseOwner: string,
+    leaseSeconds: number,
+    probe = false,
+  ): Promise<ClaimedDelivery[]> {
+    if (destinationIds.length === 0 || limit <= 0) {
+      return [];
+    }
+    return rowsOf<ClaimedDelivery>(
+      await this.dataSource.query(
+        `WITH due AS (
+           SELECT d.id, COALESCE(d.destination_id, i.destination_id) AS destination
+             FROM deliveries d JOIN integrations i ON i.id = d.integration_id
+            WHERE d.state IN ('pending', 'failed') AND d.next_attempt_at <= now()
+              AND (d.lease_until IS NULL OR d.lease_until < now())
+              AND COALESCE(d.destination_id, i.destination_id) = ANY($1::uuid[])
+              AND EXISTS (SELECT 1 FROM destinations t
+                           WHERE t.id = COALESCE(d.destination_id, i.destination_id) AND t.enabled
+                             AND t.deleted_at IS NULL AND (t.paused_reason IS NULL OR $5::boolean))
+              AND NOT EXISTS (SELECT 1 FROM deliveries o
+                               WHERE o.alert_row_id = d.alert_row_id AND o.version < d.version
+                                 AND (o.state IN ('pending', 'failed') OR o.lease_until > now()))
+            ORDER BY d.severity_rank, d.next_attempt_at
+            LIMIT $2
+            FOR UPDATE OF d SKIP LOCKED)
+         UPDATE deliveries x
+            SET lease_owner = $3, lease_until = now() + $4 * interval '1 second', claim_seq = x.claim_seq + 1,
+                destination_id = due.destination
+           FROM due, alert_versions v, integrations i
+          WHERE x.id = due.id AND v.id = x.alert_version_id AND i.id = x.integration_id
+         RETURNING x.id, x.destination_id, x.integration_id, x.alert_id, x.version, x.webhook_id, x.state, x.attempts,
+                   x.lease_owner, v.document, i.organization_url, i.sub_account`,
+        [destinationIds, limit, leaseOwner, leaseSeconds, probe],
+      ),
+    );
+  }
+
+  /** Writes an attempt's result if the claim still holds; the attempt itself is always logged. */
+  async recordAttempt(claimed: ClaimedDelivery, result: AttemptRecord): Promise<boolean> {
+    return this.dataSource.transaction(async (m) => {
+      await m.query(
+        `INSERT INTO delivery_attempts (delivery_id, status_code, latency_ms, error, worker_id) VALUES ($1, $2, $3, $4, $5)`,
+        [claimed.id, result.status, result.latencyMs, result.error, result.workerId],
+      );
+      const rows: unknown[] = rowsOf(
+        await m.query(
+          `UPDATE deliveries SET state = $3::varchar, attempts = $4, next_attempt_at = COALESCE($5::timestamptz, next_attempt_at),
+                  last_status = $6, last_error = $7, lease_owner = NULL, lease_until = NULL,
+                  delivered_at = CASE WHEN $3::varchar = 'delivered' THEN now() ELSE delivered_at END, updated_at = now()
+            WHERE id = $1 AND lease_owner = $2 AND state IN ('pending', 'failed')
+           RETURNING 1`,
+          [
+            claimed.id,
+            claimed.lease_owner,
+            result.state,
+            result.attempts,
+            result.nextAttemptAt,
+            result.status,
+            result.error,
+          ],
+        ),
+      );
+      if (rows.length === 0) {
+        // Superseded or taken over meanwhile: only release our lease.
+        await m.query(
+          `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`,
+          [claimed.id, claimed.lease_owner],
+        );
+      }
+      return rows.length > 0;
+    });
+  }
+
+  async release(leaseOwners: string[]): Promise<void> {
+    if (leaseOwners.length > 0) {
+      await this.dataSource.query(
+        `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ANY($1::text[])`,
+        [leaseOwners],
+      );
+    }
+  }
+
+  async extendLeases(leaseOwners: string[], leaseSeconds: number): Promise<void> {
+    if (leaseOwners.length > 0) {
+      await this.dataSource.query(
+        `UPDATE deliveries SET lease_until = now() + $2 * interval '1 second' WHERE lease_owner = ANY($1::text[])`,
+        [leaseOwners, leaseSeconds],
+      );
+    }
+  }
+
+  async find(id: string): Promise<DeliveryRow | null> {
+    const rows: DeliveryRow[] = await this.dataSource.query(`SELECT * FROM deliveries WHERE id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
+  async attemptsOf(id: string): Promise<AttemptRow[]> {
+    return this.dataSource.query(
+      `SELECT attempted_at, status_code, latency_ms, error FROM delivery_attempts WHERE delivery_id = $1
+        ORDER BY attempted_at, id`,
+      [id],
+    );
+  }
+
+  /** Newest first, keyset-paged on (created_at, id). */
+  async list(filter: DeliveryFilter, limit: number, before: CursorKey | null): Promise<DeliveryRow[]> {
+    return this.dataSource.query(
+      `SELECT * FROM deliveries
+        WHERE ($1::text IS NULL OR state = $1)
+          AND ($2::uuid IS NULL OR integration_id = $2)
+          AND ($3::uuid IS NULL OR destination_id = $3)
+          AND ($5::text IS NULL OR (created_at, id) < ($5::timestamptz, $6::uuid))
+        ORDER BY created_at DESC, id DESC
+        LIMIT $4`,
+      [
+        filter.state,
+        filter.integrationId,
+        filter.destinationId,
+        limit,
+        before?.[0] ?? null,
+        before?.[1] ?? null,
+      ],
+    );
+  }
+
+  /** Queues one delivery again now; from dead or delivered it starts a fresh schedule. Keeps its webhook-id. */
+  async requeue(id: string): Promise<DeliveryRow | null> {
+    const rows: DeliveryRow[] = rowsOf(
+      await this.dataSource.query(
+        `UPDATE deliveries
+            SET attempts = CASE WHEN state IN ('dead', 'delivered') THEN 0 ELSE attempts END,
+                state = CASE WHEN state IN ('dead', 'delivered') THEN 'pending' ELSE state END,
+                next_attempt_at = now(), updated_at = now()
+          WHERE id = $1 AND state IN ('pending', 'failed', 'dead', 'delivered')
+          RETURNING *`,
+        [id],
+      ),
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Queues again every delivery to a destination in a state within a time range; returns how many. */
+  async replay(
+    destinationId: string,
+    state: 'dead' | 'delivered',
+    since: Date,
+    until: Date | null,
+  ): Promise<number> {
+    const rows: unknown[] = rowsOf(
+      await this.dataSource.query(
+        `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(), updated_at = now()
+          WHERE destination_id = $1 AND state = $2 AND created_at >= $3 AND ($4::timestamptz IS NULL OR created_at < $4)
+            AND NOT EXISTS (SELECT 1 FROM deliveries n WHERE n.alert_row_id = deliveries.alert_row_id
+                             AND n.version > deliveries.version AND n.state IN ('pending', 'failed'))
+          RETURNING 1`,
+        [destinationId, state, since, until],
+      ),
+    );
+    return rows.length;
+  }
+
+  /** The delivery of an alert's newest version that has one. */
+  async latestForAlert(alertRowId: string): Promise<DeliveryRow | null> {
+    const rows: DeliveryRow[] = await this.dataSource.query(
+      `SELECT * FROM deliveries WHERE alert_row_id = $1 ORDER BY version DESC, created_at DESC LIMIT 1`,
+      [alertRowId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async alertExists(alertRowId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM alerts WHERE id = $1`, [alertRowId]);
+    return rows.length > 0;
+  }
+}

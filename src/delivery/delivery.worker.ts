@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import {
+  CircuitBreakerOptions,
+  CircuitBreakerState,
+  closedCircuit,
+  openCircuit,
+  recordResult,
+} from './circuit-breaker';
+import { laceworkConsoleUrl } from './console-url';
+import { ClaimedDelivery, DeliveryRepository } from './delivery.repository';
+import { applyAttempt, AttemptOutcome, outcomeFromStatus } from './delivery-state';
+import { DestinationRepository, DestinationRow } from './destination.repository';
+import { DestinationsService, OpenedDestination } from './destinations.service';
+import { WebhookSender } from './webhook.sender';
+
+const DESTINATION_CACHE_MS = 1_000;
+
+/** Observes every finished attempt (metrics). */
+export type AttemptListener = (event: {
+  destinationId: string;
+  outcome: 'delivered' | 'failed' | 'dead' | 'gone';
+  latencyMs: number;
+}) => void;
+
+/**
+ * Sends due deliveries: claims them in PostgreSQL with a lease, posts each signed document, and writes the result
+ * back only while its claim holds. Keeps a circuit breaker per destination: a 410, or most requests failing for
+ * several minutes, pauses the destination; a single probe later closes it again.
+ */
+@Injectable()
+export class DeliveryWorker implements OnApplicationShutdown {
+  private readonly logger = new Logger(DeliveryWorker.name);
+  private readonly inFlight = new Map<string, string>();
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly breakers = new Map<string, CircuitBreakerState>();
+  private readonly listeners = new Set<AttemptListener>();
+  private cache: { at: number; rows: DestinationRow[]; opened: Map<string, OpenedDestination> } | null = null;
+  private pumping = false;
+  private pumpAgain = false;
+  private stopping = false;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private readonly breakerOptions: CircuitBreakerOptions;
+
+  constructor(
+    private readonly deliveries: DeliveryRepository,
+    private readonly destinations: DestinationRepository,
+    private readonly destinationsService: DestinationsService,
+    private readonly sender: WebhookSender,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.breakerOptions = {
+      windowMs: config.circuitWindowMs,
+      minRequests: config.circuitMinRequests,
+      probeAfterMs: config.circuitProbeAfterMs,
+    };
+  }
+
+  onAttempt(listener: AttemptListener): void {
+    this.listeners.add(listener);
+  }
+
+  /** Claims and starts as many due deliveries as there are free slots; probes paused destinations when due. */
+  async pump(): Promise<void> {
+    if (this.stopping) {
+      return;
+    }
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        await this.pumpOnce();
+      } while (this.pumpAgain && !this.stopping);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Resolves when nothing is in flight in this process (tests, shutdown). */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) {
+      await Promise.allSettled([...this.running]);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.leaseTimer !== null) {
+      clearInterval(this.leaseTimer);
+    }
+    await Promise.race([this.drain(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    await this.deliveries.release([...new Set(this.inFlight.values())]).catch(() => undefined);
+  }
+
+  private async pumpOnce(): Promise<void> {
+    this.ensureLeaseTimer();
+    const { rows, opened } = await this.loadDestinations();
+    for (const row of rows.filter((r) => r.paused_reason !== null)) {
+      if (await this.destinations.claimProbe(row.id, this.config.circuitProbeAfterMs)) {
+        const owner = `${this.config.workerId}:${randomUUID()}`;
+        const [probe] = await this.deliveries.claimDue([row.id], 1, owner, this.config.leaseSeconds, true);
+        if (probe) {
+          this.start(probe, opened, true);
+        }
+      }
+    }
+    const free = this.config.deliveryConcurrency - this.inFlight.size;
+    const open = rows.filter((r) => r.paused_reason === null).map((r) => r.id);
+    if (free <= 0 || open.length === 0) {
+      return;
+    }
+    const owner = `${this.config.workerId}:${randomUUID()}`;
+    const claimed = await this.deliveries.claimDue(open, free, owner, this.config.leaseSeconds);
+    for (const delivery of claimed) {
+      this.start(delivery, opened, false);
+    }
+  }
+
+  private start(delivery: ClaimedDelivery, opened: Map<string, OpenedDestination>, probe: boolean): void {
+    this.inFlight.set(delivery.id, delivery.lease_owner);
+    const work: Promise<unknown> = this.deliver(delivery, opened, probe)
+      .catch((error: unknown) =>
+        this.logger.error({ err: error }, `delivery ${delivery.id} failed unexpectedly`),
+      )
+      .finally(() => {
+        this.inFlight.delete(delivery.id);
+        this.running.delete(work);
+        void this.pump().catch(() => undefined);
+      });
+    this.running.add(work);
+  }
+
+  private async deliver(
+    delivery: ClaimedDelivery,
+    opened: Map<string, OpenedDestination>,
+    probe: boolean,
+  ): Promise<void> {
+    const destination = opened.get(delivery.destination_id);
+    if (destination === undefined) {
+      await this.deliveries.release([delivery.lease_owner]);
+      return;
+    }
+    const answer = await this.sender.send({
+      url: destination.url,
+      webhookId: delivery.webhook_id,
+      body: delivery.document,
+      secrets: destination.secrets,
+      headers: {
+        ...destination.headers,
+        'x-lacework-alert-id': delivery.alert_id,
+        'x-alert-version': String(delivery.version),
+        'x-integration-id': delivery.integration_id,
+        'x-lacework-console-url': laceworkConsoleUrl(
+          delivery.organization_url,
+          delivery.alert_id,
+          delivery.sub_account,
+        ),
+      },
+    });
+    const outcome: AttemptOutcome =
+      answer.status === null
+        ? { kind: 'network_error', message: answer.error ?? 'network error' }
+        : outcomeFromStatus(answer.status, answer.retryAfterMs);
+    const result = applyAttempt({ state: delivery.state, attempts: delivery.attempts }, outcome, {
+      nowMs: Date.now(),
+      scale: this.config.deliveryRetryScale,
+    });
+    const ok = outcome.kind === 'success';
+    // The circuit is updated before the delivery is released, so a paused destination gets no further attempt.
+    await this.updateCircuit(destination.id, outcome, ok, probe);
+    await this.deliveries.recordAttempt(delivery, {
+      state: result.state,
+      attempts: result.attempts,
+      nextAttemptAt: result.nextAttemptAtMs === null ? null : new Date(result.nextAttemptAtMs),
+      status: answer.status,
+      error: result.lastError,
+      latencyMs: answer.latencyMs,
+      workerId: this.config.workerId,
+    });
+    await this.destinations.recordOutcome(destination.id, ok, result.lastError);
+    const reported =
+      outcome.kind === 'gone' ? 'gone' : ok ? 'delivered' : result.state === 'dead' ? 'dead' : 'failed';
+    for (const listener of this.listeners) {
+      listener({ destinationId: destination.id, outcome: reported, latencyMs: answer.latencyMs });
+    }
+  }
+
+  private async updateCircuit(
+    destinationId: string,
+    outcome: AttemptOutcome,
+    ok: boolean,
+    probe: boolean,
+  ): Promise<void> {
+    const now = Date.now();
+    if (outcome.kind === 'gone') {
+      this.breakers.set(destinationId, openCircuit(closedCircuit(), now));
+      await this.destinations.pause(
+        destinationId,
+        'gone: the destination answered 410 Gone; resume it by hand',
+        {
+          ...openCircuit(closedCircuit(), now),
+        },
+      );
+      this.invalidateCache();
+      this.logger.warn(`destination ${destinationId} answered 410 Gone: paused until resumed`);
+      return;
+    }
+    if (probe) {
+      if (ok) {
+        this.breakers.set(destinationId, closedCircuit());
+        await this.destinations.closeCircuit(destinationId);
+        this.logger.log(`destination ${destinationId} answered the probe: circuit closed`);
+      } else {
+        await this.destinations.pause(
+          destinationId,
+          'failing: the probe failed too',
+          openCircuit(closedCircuit(), now),
+        );
+      }
+      this.invalidateCache();
+      return;
+    }
+    const before = this.breakers.get(destinationId) ?? closedCircuit();
+    const after = recordResult(before, ok, now, this.breakerOptions);
+    this.breakers.set(destinationId, after.state === 'closed' ? after : closedCircuit());
+    if (before.state === 'closed' && after.state === 'open') {
+      await this.destinations.pause(
+        destinationId,
+        'failing: most requests failed recently; a probe will retry it',
+        openCircuit(closedCircuit(), now),
+      );
+      this.invalidateCache();
+      this.logger.warn(`destination ${destinationId} is failing most requests: circuit opened`);
+    }
+  }
+
+  private async loadDestinations(): Promise<{
+    rows: DestinationRow[];
+    opened: Map<string, OpenedDestination>;
+  }> {
+    if (this.cache && Date.now() - this.cache.at < DESTINATION_CACHE_MS) {
+      return this.cache;
+    }
+    const rows = await this.destinations.listEnabled();
+    const opened = new Map(rows.map((r) => [r.id, this.destinationsService.open(r)]));
+    this.cache = { at: Date.now(), rows, opened };
+    return this.cache;
+  }
+
+  private invalidateCache(): void {
+    this.cache = null;
+  }
+
+  private ensureLeaseTimer(): void {
+    if (this.leaseTimer !== null) {
+      return;
+    }
+    this.leaseTimer = setInterval(
+      () =>
+        void this.deliveries
+          .extendLeases([...new Set(this.inFlight.values())], this.config.leaseSeconds)
+          .catch(() => undefined),
+      Math.max(1000, (this.config.leaseSeconds * 1000) / 3),
+    );
+    this.leaseTimer.unref();
+  }
+}

@@ -1,0 +1,195 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, QueryFailedError } from 'typeorm';
+import { ConflictError } from '../common/domain.errors';
+import { CursorKey } from '../common/pagination';
+import { rowsOf } from '../database/query-result';
+import type { CircuitBreakerState } from './circuit-breaker';
+
+export interface DestinationRow {
+  id: string;
+  name: string;
+  url: string;
+  signing_secret_sealed: string;
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at: Date | null;
+  headers_sealed: string | null;
+  header_names: string[];
+  enabled: boolean;
+  circuit: CircuitBreakerState & { probeAtMs?: number | null };
+  paused_reason: string | null;
+  last_success_at: Date | null;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type DestinationWrite = Pick<
+  DestinationRow,
+  | 'name'
+  | 'url'
+  | 'signing_secret_sealed'
+  | 'previous_secret_sealed'
+  | 'previous_secret_expires_at'
+  | 'headers_sealed'
+  | 'header_names'
+  | 'enabled'
+>;
+
+const UNIQUE_VIOLATION = '23505';
+const CLOSED = JSON.stringify({ state: 'closed', openedAtMs: null, recent: [] });
+
+/** Delivery destinations. Deleted ones keep their row so delivery history still names them. */
+@Injectable()
+export class DestinationRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async insert(id: string, d: DestinationWrite): Promise<DestinationRow> {
+    try {
+      const [row]: DestinationRow[] = await this.dataSource.query(
+        `INSERT INTO destinations (id, name, url, signing_secret_sealed, headers_sealed, header_names, enabled)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+        [id, d.name, d.url, d.signing_secret_sealed, d.headers_sealed, d.header_names, d.enabled],
+      );
+      return row;
+    } catch (error) {
+      throw nameConflict(error, d.name);
+    }
+  }
+
+  /** Writes the fields; turning `enabled` on also closes the circuit (the operator resumes by hand). */
+  async update(id: string, d: DestinationWrite, resume: boolean): Promise<DestinationRow> {
+    try {
+      const [row]: DestinationRow[] = rowsOf(
+        await this.dataSource.query(
+          `UPDATE destinations SET name = $2, url = $3, signing_secret_sealed = $4, previous_secret_sealed = $5,
+                  previous_secret_expires_at = $6, headers_sealed = $7, header_names = $8, enabled = $9,
+                  paused_reason = CASE WHEN $10 THEN NULL ELSE paused_reason END,
+                  circuit = CASE WHEN $10 THEN $11::jsonb ELSE circuit END,
+                  updated_at = now()
+            WHERE id = $1 AND deleted_at IS NULL RETURNING *`,
+          [
+            id,
+            d.name,
+            d.url,
+            d.signing_secret_sealed,
+            d.previous_secret_sealed,
+            d.previous_secret_expires_at,
+            d.headers_sealed,
+            d.header_names,
+            d.enabled,
+            resume,
+            CLOSED,
+          ],
+        ),
+      );
+      return row;
+    } catch (error) {
+      throw nameConflict(error, d.name);
+    }
+  }
+
+  async find(id: string): Promise<DestinationRow | null> {
+    const rows: DestinationRow[] = await this.dataSource.query(
+      `SELECT * FROM destinations WHERE id = $1 AND deleted_at IS NULL`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  async list(limit: number, after: CursorKey | null): Promise<DestinationRow[]> {
+    return this.dataSource.query(
+      `SELECT * FROM destinations
+        WHERE deleted_at IS NULL
+          AND ($2::text IS NULL OR (date_trunc('milliseconds', created_at), id) > ($2::timestamptz, $3::uuid))
+        ORDER BY date_trunc('milliseconds', created_at), id
+        LIMIT $1`,
+      [limit, after?.[0] ?? null, after?.[1] ?? null],
+    );
+  }
+
+  /** Enabled destinations, for the delivery worker. */
+  async listEnabled(): Promise<DestinationRow[]> {
+    return this.dataSource.query(`SELECT * FROM destinations WHERE deleted_at IS NULL AND enabled`);
+  }
+
+  async usedBy(id: string): Promise<string[]> {
+    const rows: { name: string }[] = await this.dataSource.query(
+      `SELECT name FROM integrations WHERE destination_id = $1 AND deleted_at IS NULL ORDER BY name`,
+      [id],
+    );
+    return rows.map((r) => r.name);
+  }
+
+  /** Hides a destination; its undelivered deliveries follow their integration's next destination. */
+  async softDelete(id: string): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      await m.query(`UPDATE destinations SET deleted_at = now(), enabled = false WHERE id = $1`, [id]);
+      await m.query(
+        `UPDATE deliveries SET destination_id = NULL WHERE destination_id = $1 AND state IN ('pending', 'failed')`,
+        [id],
+      );
+    });
+  }
+
+  /** Opens the circuit (pauses the destination) with a reason the dashboard shows. */
+  async pause(id: string, reason: string, circuit: CircuitBreakerState): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE destinations SET paused_reason = $2, circuit = $3::jsonb, updated_at = now() WHERE id = $1`,
+      [id, reason, JSON.stringify(circuit)],
+    );
+  }
+
+  /** Closes the circuit after a successful probe. */
+  async closeCircuit(id: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE destinations SET paused_reason = NULL, circuit = $2::jsonb, updated_at = now() WHERE id = $1`,
+      [id, CLOSED],
+    );
+  }
+
+  /** Lets exactly one worker (across replicas) send the probe of an open circuit once `probeAfterMs` has passed. */
+  async claimProbe(id: string, probeAfterMs: number): Promise<boolean> {
+    const rows: unknown[] = rowsOf(
+      await this.dataSource.query(
+        `UPDATE destinations
+            SET circuit = jsonb_set(circuit, '{probeAtMs}', to_jsonb((extract(epoch FROM clock_timestamp()) * 1000)::bigint))
+          WHERE id = $1 AND paused_reason IS NOT NULL AND paused_reason NOT LIKE 'gone%'
+            AND GREATEST(COALESCE((circuit->>'openedAtMs')::bigint, 0), COALESCE((circuit->>'probeAtMs')::bigint, 0))
+                <= (extract(epoch FROM clock_timestamp()) * 1000)::bigint - $2
+          RETURNING 1`,
+        [id, probeAfterMs],
+      ),
+    );
+    return rows.length > 0;
+  }
+
+  async recordOutcome(id: string, ok: boolean, error: string | null): Promise<void> {
+    if (ok) {
+      await this.dataSource.query(
+        `UPDATE destinations SET last_success_at = now()
+          WHERE id = $1 AND (last_success_at IS NULL OR last_success_at < now() - interval '1 second')`,
+        [id],
+      );
+    } else {
+      await this.dataSource.query(
+        `UPDATE destinations SET last_error = $2 WHERE id = $1 AND last_error IS DISTINCT FROM $2`,
+        [id, error],
+      );
+    }
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.find(id)) !== null;
+  }
+}
+
+function nameConflict(error: unknown, name: string): unknown {
+  if (
+    error instanceof QueryFailedError &&
+    (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
+  ) {
+    return new ConflictError(`name: a destination named "${name}" already exists`);
+  }
+  return error;
+}
