@@ -106,7 +106,8 @@ function describeNetworkError(error: unknown): string {
     if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
       return 'timed out';
     }
-    const cause = (error.cause as NodeJS.ErrnoException | undefined)?.code ?? error.code;
+    const causeCode = (error.cause as { code?: string } | undefined)?.code;
+    const cause = causeCode ?? error.code;
     if (cause === 'ERR_FORBIDDEN_DESTINATION') {
       return 'destination resolves to a forbidden (link-local or metadata) address';
     }
