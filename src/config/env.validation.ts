@@ -160,7 +160,7 @@ export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
     enrichmentConcurrency: r.int('ENRICHMENT_CONCURRENCY', 4, 1, 64),
     scopeMaxAttempts: r.int('SCOPE_MAX_ATTEMPTS', 5, 1, 20),
     scopeRetryBaseMs: r.int('SCOPE_RETRY_BASE_MS', 60_000, 10, 3_600_000),
-    changeRelistMinutes: r.int('CHANGE_RELIST_MINUTES', 60, 1, 1440),
+    changeRelistMinutes: r.float('CHANGE_RELIST_MINUTES', 60, 0.01, 1440),
     windowOverlapMinutes: r.int('WINDOW_OVERLAP_MINUTES', 180, 0, 1440),
     deliveryTimeoutMs: r.int('DELIVERY_TIMEOUT_MS', 15_000, 100, 120_000),
     deliveryRetryScale: r.float('DELIVERY_RETRY_SCALE', 1, 0.00001, 10),
