@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { jsonBody, jsonBodyErrors } from './common/json-body.middleware';
+import { setupOpenApi } from './openapi/openapi.setup';
 
 export const API_PREFIX = 'api/v1';
 
@@ -30,5 +31,6 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     }),
   );
   app.useGlobalFilters(new HttpExceptionFilter());
+  setupOpenApi(app, config);
   return app;
 }

@@ -13,6 +13,7 @@ import { PollingModule } from './polling/polling.module';
 import { DeliveryModule } from './delivery/delivery.module';
 import { loggerOptions } from './common/logger.options';
 import { StatusModule } from './status/status.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 /** The whole service. `databaseUrl` is the configured PostgreSQL or the embedded database's address. */
 @Module({})
@@ -37,6 +38,7 @@ export class AppModule {
         PollingModule,
         DeliveryModule,
         StatusModule,
+        MetricsModule,
       ],
     };
   }

@@ -8,6 +8,9 @@ import { waitFor } from './setup/wait';
 
 const SECRET = 'whsec_' + Buffer.alloc(32, 5).toString('base64');
 const HOUR = 3_600_000;
+/** `npm run soak` runs the same scenarios with FAULT_SCALE times more alerts and time. */
+const SCALE = Math.max(1, Number(process.env.FAULT_SCALE ?? '1'));
+const T = (ms: number) => ms * SCALE;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function hourStart(msAgo: number): Date {
@@ -128,174 +131,208 @@ describe('fault suite: real processes, exact counts', () => {
     await db.drop();
   });
 
-  it('1. survives SIGKILL at random moments (listing, enrichment, delivery), restarted each time', async () => {
-    lacework.setOptions({ latencyMs: 4 });
-    cluster = new Cluster(Cluster.env(db.url));
-    await cluster.start(0);
-    const s = await setUp(db, lacework, downstream, cluster, [
-      generateAlerts(400, { start: hourStart(20 * HOUR), hours: 18, firstId: 1_000 }),
-    ]);
-    const moments = [
-      () => lacework.count('list') >= 2,
-      () => lacework.count('scope') >= 600,
-      () => downstream.received.length >= 50,
-      () => downstream.received.length >= 200,
-    ];
-    for (const moment of moments) {
-      await waitFor(moment, 60_000, 'the next kill moment');
-      await sleep(Math.floor(Math.random() * 100));
-      await cluster.kill(0, 'SIGKILL');
+  it(
+    '1. survives SIGKILL at random moments (listing, enrichment, delivery), restarted each time',
+    async () => {
+      lacework.setOptions({ latencyMs: 4 });
+      cluster = new Cluster(Cluster.env(db.url));
       await cluster.start(0);
-    }
-    await settle(s);
-    const report = await verifyExactCounts(db, lacework, downstream, s.integrations);
-    expect(report).toMatchObject({
-      alertsServed: 400,
-      alertsStored: 400,
-      versionsStored: 400,
-      deliveredIds: 400,
-      dead: 0,
-    });
-  }, 240_000);
+      const s = await setUp(db, lacework, downstream, cluster, [
+        generateAlerts(400 * SCALE, { start: hourStart(20 * HOUR), hours: 18, firstId: 1_000 }),
+      ]);
+      const moments = [
+        () => lacework.count('list') >= 2,
+        () => lacework.count('scope') >= 600,
+        () => downstream.received.length >= 50,
+        () => downstream.received.length >= 200,
+      ];
+      for (const moment of moments) {
+        await waitFor(moment, 60_000, 'the next kill moment');
+        await sleep(Math.floor(Math.random() * 100));
+        await cluster.kill(0, 'SIGKILL');
+        await cluster.start(0);
+      }
+      await settle(s);
+      const report = await verifyExactCounts(db, lacework, downstream, s.integrations);
+      expect(report).toMatchObject({
+        alertsServed: 400,
+        alertsStored: 400,
+        versionsStored: 400,
+        deliveredIds: 400,
+        dead: 0,
+      });
+    },
+    T(240_000),
+  );
 
-  it('2. three instances over 2,000 alerts in 10 integrations, one killed midway', async () => {
-    cluster = new Cluster(Cluster.env(db.url, { ENRICHMENT_CONCURRENCY: '6' }));
-    await Promise.all([cluster.start(0), cluster.start(1), cluster.start(2)]);
-    const seeds = Array.from({ length: 10 }, (_, i) =>
-      generateAlerts(200, { start: hourStart(12 * HOUR), hours: 10, firstId: 100_000 + i * 1000 }),
-    );
-    const s = await setUp(db, lacework, downstream, cluster, seeds);
-    await waitFor(() => downstream.received.length >= 700, 120_000, 'a third of the deliveries');
-    await cluster.kill(1, 'SIGKILL');
-    await settle(s, 180_000);
-    const report = await verifyExactCounts(db, lacework, downstream, s.integrations);
-    expect(report).toMatchObject({
-      alertsServed: 2000,
-      alertsStored: 2000,
-      versionsStored: 2000,
-      deliveredIds: 2000,
-      dead: 0,
-    });
-    const runners = await db.query<{ worker_id: string }>(`SELECT DISTINCT worker_id FROM sync_runs`);
-    expect(runners.length).toBeGreaterThan(1);
-    const senders = await db.query<{ worker_id: string }>(`SELECT DISTINCT worker_id FROM delivery_attempts`);
-    expect(senders.length).toBeGreaterThan(1);
-    const [overlap] = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM sync_runs a JOIN sync_runs b
+  it(
+    '2. three instances over 2,000 alerts in 10 integrations, one killed midway',
+    async () => {
+      cluster = new Cluster(Cluster.env(db.url, { ENRICHMENT_CONCURRENCY: '6' }));
+      await Promise.all([cluster.start(0), cluster.start(1), cluster.start(2)]);
+      const seeds = Array.from({ length: 10 }, (_, i) =>
+        generateAlerts(200 * SCALE, {
+          start: hourStart(12 * HOUR),
+          hours: 10,
+          firstId: 100_000 + i * 10_000,
+        }),
+      );
+      const s = await setUp(db, lacework, downstream, cluster, seeds);
+      await waitFor(() => downstream.received.length >= 700 * SCALE, T(120_000), 'a third of the deliveries');
+      await cluster.kill(1, 'SIGKILL');
+      await settle(s, 180_000);
+      const report = await verifyExactCounts(db, lacework, downstream, s.integrations);
+      expect(report).toMatchObject({
+        alertsServed: 2000,
+        alertsStored: 2000,
+        versionsStored: 2000,
+        deliveredIds: 2000,
+        dead: 0,
+      });
+      const runners = await db.query<{ worker_id: string }>(`SELECT DISTINCT worker_id FROM sync_runs`);
+      expect(runners.length).toBeGreaterThan(1);
+      const senders = await db.query<{ worker_id: string }>(
+        `SELECT DISTINCT worker_id FROM delivery_attempts`,
+      );
+      expect(senders.length).toBeGreaterThan(1);
+      const [overlap] = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM sync_runs a JOIN sync_runs b
           ON a.integration_id = b.integration_id AND a.id < b.id
          AND a.started_at < COALESCE(b.finished_at, now()) AND b.started_at < COALESCE(a.finished_at, now())
        WHERE a.status <> 'running' AND b.status <> 'running' AND a.worker_id = b.worker_id`,
-    );
-    expect(overlap.n).toBe(0);
-  }, 300_000);
+      );
+      expect(overlap.n).toBe(0);
+    },
+    T(300_000),
+  );
 
-  it('3. carries on when the database connections are cut mid-run', async () => {
-    const target = new URL(db.url);
-    const proxy = await TcpProxy.start(target.hostname, Number(target.port || 5432));
-    try {
-      lacework.setOptions({ latencyMs: 3 });
-      cluster = new Cluster(Cluster.env(viaProxy(db.url, proxy)));
-      await Promise.all([cluster.start(0), cluster.start(1)]);
-      const s = await setUp(db, lacework, downstream, cluster, [
-        generateAlerts(300, { start: hourStart(10 * HOUR), hours: 8, firstId: 5_000 }),
-        generateAlerts(300, { start: hourStart(10 * HOUR), hours: 8, firstId: 6_000 }),
-      ]);
-      await waitFor(() => lacework.count('scope') >= 500, 60_000, 'enrichment to be under way');
-      proxy.cut();
-      const health = await fetch(`${cluster.anyUrl()}/health`);
-      expect(health.status).toBe(503);
-      await sleep(2_000);
-      proxy.restore();
+  it(
+    '3. carries on when the database connections are cut mid-run',
+    async () => {
+      const target = new URL(db.url);
+      const proxy = await TcpProxy.start(target.hostname, Number(target.port || 5432));
+      try {
+        lacework.setOptions({ latencyMs: 3 });
+        cluster = new Cluster(Cluster.env(viaProxy(db.url, proxy)));
+        await Promise.all([cluster.start(0), cluster.start(1)]);
+        const s = await setUp(db, lacework, downstream, cluster, [
+          generateAlerts(300 * SCALE, { start: hourStart(10 * HOUR), hours: 8, firstId: 5_000 }),
+          generateAlerts(300 * SCALE, {
+            start: hourStart(10 * HOUR),
+            hours: 8,
+            firstId: 5_000 + 300 * SCALE,
+          }),
+        ]);
+        await waitFor(() => lacework.count('scope') >= 500, 60_000, 'enrichment to be under way');
+        proxy.cut();
+        const health = await fetch(`${cluster.anyUrl()}/health`);
+        expect(health.status).toBe(503);
+        await sleep(T(2_000));
+        proxy.restore();
+        await waitFor(
+          async () => (await fetch(`${cluster.anyUrl()}/health`)).status === 200,
+          30_000,
+          'health again',
+        );
+        await settle(s, T(120_000));
+        const report = await verifyExactCounts(db, lacework, downstream, s.integrations);
+        const n = 600 * SCALE;
+        expect(report).toMatchObject({ alertsStored: n, versionsStored: n, deliveredIds: n, dead: 0 });
+      } finally {
+        await cluster.stopAll();
+        await proxy.close();
+      }
+    },
+    T(240_000),
+  );
+
+  it(
+    '4. Lacework: 5xx, 429 storms, expiring tokens, timeouts, expiring page tokens, late and changing alerts',
+    async () => {
+      lacework.setOptions({ serverErrorRate: 0.2, seed: 11, tokenTtlSeconds: 3 });
+      cluster = new Cluster(
+        Cluster.env(db.url, {
+          LACEWORK_TIMEOUT_MS: '400',
+          LACEWORK_MAX_ATTEMPTS: '6',
+          CHANGE_RELIST_MINUTES: '0.05',
+        }),
+      );
+      await cluster.start(0);
+      const start = hourStart(6 * HOUR);
+      const alerts = generateAlerts(300 * SCALE, { start, hours: 4, firstId: 20_000 });
+      const late = generateAlerts(20, { start: hourStart(2 * HOUR), hours: 1, firstId: 10_000 }).map((a) => ({
+        ...a,
+        visibleAt: new Date(Date.now() + 4_000),
+      }));
+      const s = await setUp(db, lacework, downstream, cluster, [[...alerts, ...late]]);
+      await waitFor(() => lacework.count('scope') >= 100, 60_000);
+      lacework.failNext(30, 429, {
+        'RateLimit-Reset': '1',
+        'RateLimit-Limit': '480',
+        'RateLimit-Remaining': '0',
+      });
+      await waitFor(() => lacework.count('scope') >= 600, 60_000);
+      lacework.setOptions({ latencyMs: 600 });
+      await sleep(1_500);
+      lacework.setOptions({ latencyMs: 0, pageTokenTtlSeconds: 0.001 });
+      await sleep(1_000);
+      lacework.setOptions({ pageTokenTtlSeconds: null });
+      for (const alert of alerts.slice(0, 15)) {
+        lacework.updateAlert(alert.alertId, { status: 'Closed' });
+      }
       await waitFor(
-        async () => (await fetch(`${cluster.anyUrl()}/health`)).status === 200,
+        async () => {
+          const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM alert_versions`);
+          return row.n >= 300 * SCALE + 35;
+        },
+        60_000,
+        'the 15 status changes to be versioned',
+      );
+      await settle(s, T(180_000));
+      const report = await verifyExactCounts(db, lacework, downstream, s.integrations);
+      const n = 300 * SCALE + 20;
+      expect(report).toMatchObject({ alertsServed: n, alertsStored: n, versionsStored: n + 15, dead: 0 });
+      expect(lacework.requests.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(30);
+      expect(lacework.count('token')).toBeGreaterThan(1);
+    },
+    T(300_000),
+  );
+
+  it(
+    '5. downstream: down for several retry steps, 410, slow answers',
+    async () => {
+      cluster = new Cluster(Cluster.env(db.url, { DELIVERY_TIMEOUT_MS: '300' }));
+      await cluster.start(0);
+      downstream.setDefault(503);
+      const s = await setUp(db, lacework, downstream, cluster, [
+        generateAlerts(120 * SCALE, { start: hourStart(6 * HOUR), hours: 4, firstId: 40_000 }),
+      ]);
+      await waitFor(
+        async () => {
+          const [row] = await db.query<{ n: number }>(`SELECT max(attempts)::int AS n FROM deliveries`);
+          return row.n >= 4;
+        },
+        60_000,
+        'deliveries to fail several times',
+      );
+      downstream.setDefault(410);
+      const url = cluster.anyUrl();
+      const [dest] = await db.query<{ id: string }>(`SELECT id FROM destinations`);
+      await waitFor(
+        async () => (await api(url, 'GET', `/api/v1/destinations/${dest.id}`)).json.state === 'paused',
         30_000,
-        'health again',
+      );
+      downstream.setDefault(200);
+      downstream.respondWith(Array.from({ length: 10 }, () => ({ status: 200, delayMs: 600 })));
+      expect((await api(url, 'PATCH', `/api/v1/destinations/${dest.id}`, { enabled: true })).status).toBe(
+        200,
       );
       await settle(s);
       const report = await verifyExactCounts(db, lacework, downstream, s.integrations);
-      expect(report).toMatchObject({ alertsStored: 600, versionsStored: 600, deliveredIds: 600, dead: 0 });
-    } finally {
-      await cluster.stopAll();
-      await proxy.close();
-    }
-  }, 240_000);
-
-  it('4. Lacework: 5xx, 429 storms, expiring tokens, timeouts, expiring page tokens, late and changing alerts', async () => {
-    lacework.setOptions({ serverErrorRate: 0.2, seed: 11, tokenTtlSeconds: 3 });
-    cluster = new Cluster(
-      Cluster.env(db.url, {
-        LACEWORK_TIMEOUT_MS: '400',
-        LACEWORK_MAX_ATTEMPTS: '6',
-        CHANGE_RELIST_MINUTES: '0.05',
-      }),
-    );
-    await cluster.start(0);
-    const start = hourStart(6 * HOUR);
-    const alerts = generateAlerts(300, { start, hours: 4, firstId: 20_000 });
-    const late = generateAlerts(20, { start: hourStart(2 * HOUR), hours: 1, firstId: 30_000 }).map((a) => ({
-      ...a,
-      visibleAt: new Date(Date.now() + 4_000),
-    }));
-    const s = await setUp(db, lacework, downstream, cluster, [[...alerts, ...late]]);
-    await waitFor(() => lacework.count('scope') >= 100, 60_000);
-    lacework.failNext(30, 429, {
-      'RateLimit-Reset': '1',
-      'RateLimit-Limit': '480',
-      'RateLimit-Remaining': '0',
-    });
-    await waitFor(() => lacework.count('scope') >= 600, 60_000);
-    lacework.setOptions({ latencyMs: 600 });
-    await sleep(1_500);
-    lacework.setOptions({ latencyMs: 0, pageTokenTtlSeconds: 0.001 });
-    await sleep(1_000);
-    lacework.setOptions({ pageTokenTtlSeconds: null });
-    for (const alert of alerts.slice(0, 15)) {
-      lacework.updateAlert(alert.alertId, { status: 'Closed' });
-    }
-    await waitFor(
-      async () => {
-        const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM alert_versions`);
-        return row.n >= 335;
-      },
-      60_000,
-      'the 15 status changes to be versioned',
-    );
-    await settle(s, 180_000);
-    const report = await verifyExactCounts(db, lacework, downstream, s.integrations);
-    expect(report).toMatchObject({ alertsServed: 320, alertsStored: 320, versionsStored: 335, dead: 0 });
-    expect(lacework.requests.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(30);
-    expect(lacework.count('token')).toBeGreaterThan(1);
-  }, 300_000);
-
-  it('5. downstream: down for several retry steps, 410, slow answers', async () => {
-    cluster = new Cluster(Cluster.env(db.url, { DELIVERY_TIMEOUT_MS: '300' }));
-    await cluster.start(0);
-    downstream.setDefault(503);
-    const s = await setUp(db, lacework, downstream, cluster, [
-      generateAlerts(120, { start: hourStart(6 * HOUR), hours: 4, firstId: 40_000 }),
-    ]);
-    await waitFor(
-      async () => {
-        const [row] = await db.query<{ n: number }>(`SELECT max(attempts)::int AS n FROM deliveries`);
-        return row.n >= 4;
-      },
-      60_000,
-      'deliveries to fail several times',
-    );
-    downstream.setDefault(410);
-    const url = cluster.anyUrl();
-    const [dest] = await db.query<{ id: string }>(`SELECT id FROM destinations`);
-    await waitFor(
-      async () => (await api(url, 'GET', `/api/v1/destinations/${dest.id}`)).json.state === 'paused',
-      30_000,
-    );
-    downstream.setDefault(200);
-    downstream.respondWith(Array.from({ length: 10 }, () => ({ status: 200, delayMs: 600 })));
-    expect((await api(url, 'PATCH', `/api/v1/destinations/${dest.id}`, { enabled: true })).status).toBe(200);
-    await settle(s);
-    const report = await verifyExactCounts(db, lacework, downstream, s.integrations);
-    expect(report).toMatchObject({ alertsStored: 120, deliveredIds: 120, dead: 0 });
-  }, 240_000);
+      expect(report).toMatchObject({ alertsStored: 120 * SCALE, deliveredIds: 120 * SCALE, dead: 0 });
+    },
+    T(240_000),
+  );
 
   it('6. bad input at every endpoint: 4xx naming the problem, never 500, nothing written', async () => {
     cluster = new Cluster(Cluster.env(db.url));

@@ -390,4 +390,29 @@ describe('sync engine: listing, enrichment, versions, history', () => {
     );
     expect(row.sync_cursor).toBeNull();
   });
+
+  it('pages sync-run history completely, including runs started within the same millisecond', async () => {
+    const id = await createIntegration(app, fake);
+    await db.query(
+      `INSERT INTO sync_runs (integration_id, trigger, status, started_at, window_start, window_end)
+       SELECT $1, 'schedule', 'succeeded', '2026-05-01T00:00:00.123Z'::timestamptz + (g % 3) * interval '1 microsecond'
+                                          + (g / 3) * interval '1 second', now(), now()
+         FROM generate_series(0, 10) g`,
+      [id],
+    );
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: Record<string, string | number> = cursor === null ? { limit: 4 } : { limit: 4, cursor };
+      const page = await app.http.get(`/api/v1/integrations/${id}/sync-runs`).query(query).set(asViewer);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items.map((r: { id: string }) => r.id));
+      cursor = page.body.nextCursor;
+    } while (cursor !== null);
+    const all = await db.query<{ id: string }>(
+      `SELECT id FROM sync_runs WHERE integration_id = $1 ORDER BY started_at DESC, id DESC`,
+      [id],
+    );
+    expect(seen).toEqual(all.map((r) => r.id));
+  });
 });

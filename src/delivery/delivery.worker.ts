@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
 import {
   CircuitBreakerOptions,
   CircuitBreakerState,
@@ -17,13 +18,6 @@ import { WebhookSender } from './webhook.sender';
 
 const DESTINATION_CACHE_MS = 1_000;
 
-/** Observes every finished attempt (metrics). */
-export type AttemptListener = (event: {
-  destinationId: string;
-  outcome: 'delivered' | 'failed' | 'dead' | 'gone';
-  latencyMs: number;
-}) => void;
-
 /**
  * Sends due deliveries: claims them in PostgreSQL with a lease, posts each signed document, and writes the result
  * back only while its claim holds. Keeps a circuit breaker per destination: a 410, or most requests failing for
@@ -35,7 +29,6 @@ export class DeliveryWorker implements OnApplicationShutdown {
   private readonly inFlight = new Map<string, string>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly breakers = new Map<string, CircuitBreakerState>();
-  private readonly listeners = new Set<AttemptListener>();
   private cache: { at: number; rows: DestinationRow[]; opened: Map<string, OpenedDestination> } | null = null;
   private pumping = false;
   private pumpAgain = false;
@@ -48,6 +41,7 @@ export class DeliveryWorker implements OnApplicationShutdown {
     private readonly destinations: DestinationRepository,
     private readonly destinationsService: DestinationsService,
     private readonly sender: WebhookSender,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.breakerOptions = {
@@ -55,10 +49,6 @@ export class DeliveryWorker implements OnApplicationShutdown {
       minRequests: config.circuitMinRequests,
       probeAfterMs: config.circuitProbeAfterMs,
     };
-  }
-
-  onAttempt(listener: AttemptListener): void {
-    this.listeners.add(listener);
   }
 
   /** Claims and starts as many due deliveries as there are free slots; probes paused destinations when due. */
@@ -185,9 +175,7 @@ export class DeliveryWorker implements OnApplicationShutdown {
     await this.destinations.recordOutcome(destination.id, ok, result.lastError);
     const reported =
       outcome.kind === 'gone' ? 'gone' : ok ? 'delivered' : result.state === 'dead' ? 'dead' : 'failed';
-    for (const listener of this.listeners) {
-      listener({ destinationId: destination.id, outcome: reported, latencyMs: answer.latencyMs });
-    }
+    this.metrics.recordDeliveryAttempt(destination.id, reported, answer.latencyMs);
   }
 
   private async updateCircuit(

@@ -28,7 +28,9 @@ export class PgRequestBudget implements RequestBudget {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.windowMs = config.laceworkBudgetWindowMs;
+    // A request is counted from when its slot was reserved, a moment before Lacework sees it: keep a small margin
+    // so a slot is reused only after Lacework's own window has let go of it too.
+    this.windowMs = config.laceworkBudgetWindowMs + Math.min(1_000, config.laceworkBudgetWindowMs / 100);
   }
 
   async acquire(integrationId: string, limitPerHour: number): Promise<void> {

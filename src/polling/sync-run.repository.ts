@@ -33,6 +33,8 @@ export interface SyncRunRow {
   chunks_total: number;
   chunks_done: number;
   pages_listed: number;
+  /** Only on listings: started_at as text with microseconds, for the cursor. */
+  start_key?: string;
 }
 
 export interface NewRun {
@@ -107,17 +109,21 @@ export class SyncRunRepository {
     return rows[0] ?? null;
   }
 
-  /** Newest first, keyset-paged on (started_at, id). */
+  /**
+   * Newest first, keyset-paged on (started_at, id) with the start time at full microsecond precision (`start_key`),
+   * so the index on (integration_id, started_at DESC, id DESC) serves both the order and the cursor.
+   */
   async listForIntegration(
     integrationId: string,
     limit: number,
     before: CursorKey | null,
   ): Promise<SyncRunRow[]> {
     return this.dataSource.query(
-      `SELECT * FROM sync_runs
+      `SELECT *, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS start_key
+         FROM sync_runs
         WHERE integration_id = $1
-          AND ($3::text IS NULL OR (date_trunc('milliseconds', started_at), id) < ($3::timestamptz, $4::uuid))
-        ORDER BY date_trunc('milliseconds', started_at) DESC, id DESC
+          AND ($3::text IS NULL OR (started_at, id) < ($3::timestamptz, $4::uuid))
+        ORDER BY started_at DESC, id DESC
         LIMIT $2`,
       [integrationId, limit, before?.[0] ?? null, before?.[1] ?? null],
     );

@@ -87,7 +87,7 @@ export class SyncService implements OnApplicationShutdown {
       rows,
       limit,
       (r) => SyncRunView.of(r, null),
-      (r) => [r.started_at.toISOString(), r.id],
+      (r) => [r.start_key ?? r.started_at.toISOString(), r.id],
     );
   }
 

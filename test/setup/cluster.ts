@@ -62,6 +62,10 @@ export class Cluster {
     }
   }
 
+  pid(index: number): number | undefined {
+    return this.instances[index]?.child.pid;
+  }
+
   logs(index: number): string {
     return this.instances[index]?.stdout() ?? '';
   }

@@ -1,7 +1,17 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
-export const BUILT_MAIN = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
+function projectRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) {
+    dir = dirname(dir);
+  }
+  return dir;
+}
+
+/** The built service; works from the sources (jest) and from dist/ (the benchmark). */
+export const BUILT_MAIN = join(projectRoot(__dirname), 'dist', 'src', 'main.js');
 
 export interface SpawnedService {
   child: ChildProcess;

@@ -1,0 +1,125 @@
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { budgetUse, deliveryRate, endToEndLatency, naiveBaseline, throughput } from './pipeline-bench';
+
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const START = '<!-- pipeline:start -->';
+const END = '<!-- pipeline:end -->';
+
+function fmt(n: number, digits = 1): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+}
+
+/** `npm run bench`: the pipeline against the fake Lacework and fake downstream, each result as a ratio to its bound. */
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const windowMs = 60_000;
+  const perWindow = 480;
+  const rows: string[][] = [];
+  const log = (line: string) => process.stdout.write(line + '\n');
+
+  log('budget use (R = 480 per 60 s window, i.e. 28,800/h, backlog of 3,000 alerts) ...');
+  const budget = await budgetUse(ADMIN_URL, perWindow, windowMs, quick ? 150_000 : 240_000, 10_000);
+  const criticalBound = 10 + 6 * 0.05;
+  rows.push([
+    'Budget: share of R used (after the first window)',
+    `${fmt(budget.share * 100)} %`,
+    '>= 95 %',
+    fmt(budget.share / 0.95, 2),
+  ]);
+  rows.push([
+    'Budget: 429 responses received',
+    String(budget.rateLimited),
+    '0',
+    budget.rateLimited === 0 ? 'ok' : 'over',
+  ]);
+  rows.push([
+    'Budget: calls per assembled alert',
+    fmt(budget.callsPerAlert, 2),
+    `floor ${fmt(budget.floor, 2)} (6 + pages/alerts + tokens/alerts)`,
+    fmt(budget.callsPerAlert / budget.floor, 3),
+  ]);
+  rows.push([
+    'Budget: Critical alerts arriving during the backlog, seconds to the downstream',
+    budget.criticalSeconds.map((s) => fmt(s)).join(', '),
+    `poll interval 10 s + own calls (~${fmt(criticalBound)} s), plus waiting for budget slots`,
+    fmt(Math.max(...budget.criticalSeconds) / criticalBound, 2),
+  ]);
+
+  const concurrency = 16;
+  log(`latency-bound throughput (fake answers in 50 ms, concurrency ${concurrency}) ...`);
+  const latencyBound = await throughput(ADMIN_URL, quick ? 600 : 1500, 50, concurrency);
+  const bound = concurrency / (6 * 0.05);
+  rows.push([
+    `Latency-bound: alerts/s end to end (C = ${concurrency}, 50 ms answers)`,
+    fmt(latencyBound.alertsPerSecond),
+    `C / (6 x 50 ms) = ${fmt(bound)}/s (goal >= 90 %)`,
+    fmt(latencyBound.alertsPerSecond / bound, 2),
+  ]);
+
+  log('CPU-bound throughput (fake answers at once, 10,000 alerts) ...');
+  const cpu = await throughput(ADMIN_URL, quick ? 3000 : 10_000, 0, 32);
+  rows.push([
+    'CPU-bound: alerts/s end to end (fake and downstream included)',
+    fmt(cpu.alertsPerSecond),
+    '>= 300/s',
+    fmt(cpu.alertsPerSecond / 300, 2),
+  ]);
+  rows.push([
+    'CPU-bound: peak RSS of the service',
+    `${fmt(cpu.peakRssMb, 0)} MB`,
+    '< 300 MB',
+    fmt(cpu.peakRssMb / 300, 2),
+  ]);
+
+  log('naive baseline (sequential: list, then six calls and one insert per alert) ...');
+  const naive50 = await naiveBaseline(ADMIN_URL, quick ? 100 : 200, 50);
+  const naive0 = await naiveBaseline(ADMIN_URL, quick ? 1000 : 3000, 0);
+  rows.push([
+    'Naive baseline, 50 ms answers: alerts/s',
+    fmt(naive50.alertsPerSecond),
+    `this design: ${fmt(latencyBound.alertsPerSecond)}/s`,
+    `x${fmt(latencyBound.alertsPerSecond / naive50.alertsPerSecond)}`,
+  ]);
+  rows.push([
+    'Naive baseline, instant answers: alerts/s',
+    fmt(naive0.alertsPerSecond),
+    `this design: ${fmt(cpu.alertsPerSecond)}/s`,
+    `x${fmt(cpu.alertsPerSecond / naive0.alertsPerSecond)}`,
+  ]);
+
+  log('delivery rate and end-to-end latency ...');
+  const rate = await deliveryRate(ADMIN_URL, quick ? 1000 : 3000);
+  rows.push([
+    'Delivery: deliveries/s the worker sustains (32 in flight, fake downstream)',
+    fmt(rate.perSecond),
+    'n/a (CPU of this machine)',
+    '',
+  ]);
+  const e2e = await endToEndLatency(ADMIN_URL, quick ? 5 : 10);
+  rows.push([
+    'End to end: alert visible in Lacework -> 2xx at the downstream (sync every 1 s)',
+    `median ${fmt(e2e.medianMs, 0)} ms, max ${fmt(e2e.maxMs, 0)} ms`,
+    'one poll (1 s) + 6 scope calls + 1 delivery',
+    fmt(e2e.medianMs / 1000, 2),
+  ]);
+
+  const table = [
+    '| measure | value | bound | ratio |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+  log('\n' + table + '\n');
+  const section = `${START}\n## Pipeline (\`npm run bench\`)\n\nMeasured ${new Date().toISOString().slice(0, 10)} on this 2-core machine against the fake Lacework and the fake downstream on 127.0.0.1, the service spawned from \`dist/\` on PostgreSQL.\n\n${table}\n${END}`;
+  const file = join(process.cwd(), 'BENCHMARKS.md');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const next = current.includes(START)
+    ? current.replace(new RegExp(`${START}[\\s\\S]*${END}`), section)
+    : `${current.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, next);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
