@@ -113,7 +113,11 @@ export async function throughput(
   const r = await rig(
     adminUrl,
     `lc_bench_tp_${latencyMs}`,
-    { ENRICHMENT_CONCURRENCY: String(concurrency), DELIVERY_CONCURRENCY: String(Math.max(8, concurrency)) },
+    {
+      ENRICHMENT_CONCURRENCY: String(concurrency),
+      DELIVERY_CONCURRENCY: String(Math.max(8, concurrency)),
+      LACEWORK_BUDGET_SLICES: '1',
+    },
     { pageSize: 1000, latencyMs },
     { requestsPerHour: 100000 },
   );
@@ -154,6 +158,7 @@ export async function budgetUse(
   pollEveryMs: number,
 ): Promise<{
   share: number;
+  busiestWindow: number;
   rateLimited: number;
   callsPerAlert: number;
   floor: number;
@@ -165,7 +170,11 @@ export async function budgetUse(
   const r = await rig(
     adminUrl,
     'lc_bench_budget',
-    { LACEWORK_BUDGET_WINDOW_MS: String(windowMs), ENRICHMENT_CONCURRENCY: '8' },
+    {
+      LACEWORK_BUDGET_WINDOW_MS: String(windowMs),
+      LACEWORK_BUDGET_SLICES: '60',
+      ENRICHMENT_CONCURRENCY: '8',
+    },
     {
       pageSize: 500,
       recordRequests: true,
@@ -210,9 +219,19 @@ export async function budgetUse(
     await sleep(Math.max(0, started + runMs - Date.now()));
     polling = false;
     await poller;
-    const end = Date.now();
-    const sent = r.lacework.requests.filter((q) => q.at >= measureFrom && q.at < end).length;
-    const share = sent / (requestsPerWindow * ((end - measureFrom) / windowMs));
+    // Whole windows after the first: the budget is a rolling window, so only whole windows compare with R.
+    const windows = Math.max(1, Math.floor((Date.now() - measureFrom) / windowMs));
+    const measureTo = measureFrom + windows * windowMs;
+    const sent = r.lacework.requests.filter((q) => q.at >= measureFrom && q.at < measureTo).length;
+    const share = sent / (requestsPerWindow * windows);
+    const times = r.lacework.requests.map((q) => q.at).sort((x, y) => x - y);
+    let busiestWindow = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i] - times[j] >= windowMs) {
+        j++;
+      }
+      busiestWindow = Math.max(busiestWindow, i - j + 1);
+    }
     const rateLimited = r.lacework.requests.filter((q) => q.status === 429).length;
     const assembled = await count(
       r.db,
@@ -233,6 +252,7 @@ export async function budgetUse(
     }
     return {
       share,
+      busiestWindow,
       rateLimited,
       callsPerAlert: calls / Math.max(1, assembled),
       floor: SCOPE_NAMES.length + (pages + tokens) / Math.max(1, assembled),
@@ -297,7 +317,7 @@ export async function deliveryRate(adminUrl: string, n: number): Promise<{ perSe
   const r = await rig(
     adminUrl,
     'lc_bench_delivery',
-    { DELIVERY_CONCURRENCY: '32', ENRICHMENT_CONCURRENCY: '32' },
+    { DELIVERY_CONCURRENCY: '32', ENRICHMENT_CONCURRENCY: '32', LACEWORK_BUDGET_SLICES: '1' },
     { pageSize: 1000 },
     { requestsPerHour: 100000 },
   );
@@ -329,7 +349,7 @@ export async function endToEndLatency(
   const r = await rig(
     adminUrl,
     'lc_bench_e2e',
-    {},
+    { LACEWORK_BUDGET_SLICES: '1' },
     { pageSize: 500 },
     { requestsPerHour: 100000, enabled: true },
   );

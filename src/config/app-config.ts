@@ -18,6 +18,7 @@ export interface AppConfig {
   laceworkRetryBaseMs: number;
   laceworkMaxAttempts: number;
   laceworkBudgetWindowMs: number;
+  laceworkBudgetSlices: number;
   schedulerEnabled: boolean;
   pollingEnabled: boolean;
   schedulerTickMs: number;

@@ -114,38 +114,37 @@ export class DeliveryRepository {
 
   /** Writes an attempt's result if the claim still holds; the attempt itself is always logged. */
   async recordAttempt(claimed: ClaimedDelivery, result: AttemptRecord): Promise<boolean> {
-    return this.dataSource.transaction(async (m) => {
-      await m.query(
-        `INSERT INTO delivery_attempts (delivery_id, status_code, latency_ms, error, worker_id) VALUES ($1, $2, $3, $4, $5)`,
-        [claimed.id, result.status, result.latencyMs, result.error, result.workerId],
-      );
-      const rows: unknown[] = rowsOf(
-        await m.query(
-          `UPDATE deliveries SET state = $3::varchar, attempts = $4, next_attempt_at = COALESCE($5::timestamptz, next_attempt_at),
-                  last_status = $6, last_error = $7, lease_owner = NULL, lease_until = NULL,
-                  delivered_at = CASE WHEN $3::varchar = 'delivered' THEN now() ELSE delivered_at END, updated_at = now()
-            WHERE id = $1 AND lease_owner = $2 AND state IN ('pending', 'failed')
-           RETURNING 1`,
-          [
-            claimed.id,
-            claimed.lease_owner,
-            result.state,
-            result.attempts,
-            result.nextAttemptAt,
-            result.status,
-            result.error,
-          ],
-        ),
-      );
-      if (rows.length === 0) {
-        // Superseded or taken over meanwhile: only release our lease.
-        await m.query(
-          `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`,
-          [claimed.id, claimed.lease_owner],
-        );
-      }
-      return rows.length > 0;
-    });
+    // One statement: log the attempt, write the result while the claim holds, and release the lease either way.
+    const rows: { recorded: boolean }[] = await this.dataSource.query(
+      `WITH attempt AS (
+         INSERT INTO delivery_attempts (delivery_id, status_code, latency_ms, error, worker_id)
+         VALUES ($1, $6, $8, $7, $9) RETURNING 1),
+       recorded AS (
+         UPDATE deliveries SET state = $3::varchar, attempts = $4,
+                next_attempt_at = COALESCE($5::timestamptz, next_attempt_at), last_status = $6, last_error = $7,
+                lease_owner = NULL, lease_until = NULL,
+                delivered_at = CASE WHEN $3::varchar = 'delivered' THEN now() ELSE delivered_at END, updated_at = now()
+          WHERE id = $1 AND lease_owner = $2 AND state IN ('pending', 'failed')
+         RETURNING 1),
+       released AS (
+         UPDATE deliveries SET lease_owner = NULL, lease_until = NULL
+          WHERE id = $1 AND lease_owner = $2 AND NOT EXISTS (SELECT 1 FROM recorded)
+         RETURNING 1)
+       SELECT EXISTS (SELECT 1 FROM recorded) AS recorded,
+              (SELECT count(*) FROM attempt) + (SELECT count(*) FROM released) AS touched`,
+      [
+        claimed.id,
+        claimed.lease_owner,
+        result.state,
+        result.attempts,
+        result.nextAttemptAt,
+        result.status,
+        result.error,
+        result.latencyMs,
+        result.workerId,
+      ],
+    );
+    return rows[0]?.recorded === true;
   }
 
   async release(leaseOwners: string[]): Promise<void> {

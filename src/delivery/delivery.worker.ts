@@ -29,6 +29,7 @@ export class DeliveryWorker implements OnApplicationShutdown {
   private readonly inFlight = new Map<string, string>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly breakers = new Map<string, CircuitBreakerState>();
+  private readonly outcomeWrittenAt = new Map<string, number>();
   private cache: { at: number; rows: DestinationRow[]; opened: Map<string, OpenedDestination> } | null = null;
   private pumping = false;
   private pumpAgain = false;
@@ -172,7 +173,7 @@ export class DeliveryWorker implements OnApplicationShutdown {
       latencyMs: answer.latencyMs,
       workerId: this.config.workerId,
     });
-    await this.destinations.recordOutcome(destination.id, ok, result.lastError);
+    await this.recordDestinationOutcome(destination.id, ok, result.lastError);
     const reported =
       outcome.kind === 'gone' ? 'gone' : ok ? 'delivered' : result.state === 'dead' ? 'dead' : 'failed';
     this.metrics.recordDeliveryAttempt(destination.id, reported, answer.latencyMs);
@@ -225,6 +226,21 @@ export class DeliveryWorker implements OnApplicationShutdown {
       this.invalidateCache();
       this.logger.warn(`destination ${destinationId} is failing most requests: circuit opened`);
     }
+  }
+
+  /** Keeps a destination's last success and last error, written at most once a second per destination. */
+  private async recordDestinationOutcome(
+    destinationId: string,
+    ok: boolean,
+    error: string | null,
+  ): Promise<void> {
+    const key = `${destinationId}:${ok}`;
+    const last = this.outcomeWrittenAt.get(key) ?? 0;
+    if (Date.now() - last < 1_000) {
+      return;
+    }
+    this.outcomeWrittenAt.set(key, Date.now());
+    await this.destinations.recordOutcome(destinationId, ok, error);
   }
 
   private async loadDestinations(): Promise<{

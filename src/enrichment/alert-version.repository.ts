@@ -13,6 +13,8 @@ export interface ClaimedVersion {
   listRecord: string;
   severityRank: number;
   leaseToken: string;
+  /** Scope answers kept from an earlier, interrupted attempt. */
+  storedScopes: number;
 }
 
 export type ScopeOutcome = 'ok' | 'empty' | 'failed';
@@ -22,6 +24,7 @@ export interface StoredScope {
   outcome: ScopeOutcome | 'retrying';
   data: string | null;
   attempts: number;
+  error: string | null;
 }
 
 export interface CompletedVersion {
@@ -30,6 +33,8 @@ export interface CompletedVersion {
   failedScopes: ScopeName[];
   /** Where its delivery goes; null makes it wait until the integration has a destination. */
   destinationId: string | null;
+  /** The outcome of each of the six scopes, recorded beside the document. */
+  scopes: StoredScope[];
 }
 
 /** The enrichment queue: alert versions waiting for their scopes, claimed with a lease by one worker at a time. */
@@ -66,6 +71,7 @@ export class AlertVersionRepository {
       version: number;
       list_record: string;
       severity_rank: number;
+      stored_scopes: number;
     }[] = rowsOf(
       await this.dataSource.query(
         `UPDATE alert_versions v SET lease_owner = $3, lease_until = now() + $4 * interval '1 second'
@@ -76,7 +82,8 @@ export class AlertVersionRepository {
            ORDER BY backfill, severity_rank, start_time DESC, id
            LIMIT $2
            FOR UPDATE SKIP LOCKED)
-       RETURNING v.id, v.alert_row_id, v.integration_id, v.alert_id, v.version, v.list_record, v.severity_rank`,
+       RETURNING v.id, v.alert_row_id, v.integration_id, v.alert_id, v.version, v.list_record, v.severity_rank,
+                 (SELECT count(*)::int FROM alert_scopes s WHERE s.alert_version_id = v.id) AS stored_scopes`,
         [integrationId, limit, leaseToken, leaseSeconds],
       ),
     );
@@ -90,8 +97,20 @@ export class AlertVersionRepository {
         listRecord: r.list_record,
         severityRank: r.severity_rank,
         leaseToken,
+        storedScopes: r.stored_scopes,
       }))
       .sort((a, b) => a.severityRank - b.severityRank);
+  }
+
+  /** Severity rank of the most severe version of an integration that is due and unclaimed, or null. */
+  async mostSevereDue(integrationId: string): Promise<number | null> {
+    const rows: { rank: number | null }[] = await this.dataSource.query(
+      `SELECT min(severity_rank)::int AS rank FROM alert_versions
+        WHERE integration_id = $1 AND state = 'pending' AND next_attempt_at <= now()
+          AND (lease_until IS NULL OR lease_until < now())`,
+      [integrationId],
+    );
+    return rows[0]?.rank ?? null;
   }
 
   /** Keeps the leases of versions still being worked on. */
@@ -117,38 +136,37 @@ export class AlertVersionRepository {
   }
 
   async scopesOf(versionId: string): Promise<StoredScope[]> {
-    const rows: {
-      scope: ScopeName;
-      outcome: StoredScope['outcome'];
-      data: string | null;
-      attempts: number;
-    }[] = await this.dataSource.query(
-      `SELECT scope, outcome, data, attempts FROM alert_scopes WHERE alert_version_id = $1`,
+    const rows: StoredScope[] = await this.dataSource.query(
+      `SELECT scope, outcome, data, attempts, last_error AS error FROM alert_scopes WHERE alert_version_id = $1`,
       [versionId],
     );
     return rows;
   }
 
-  /** Records one scope's answer (or its failure so far) while the version is still ours. */
-  async saveScope(
-    claimed: ClaimedVersion,
-    scope: ScopeName,
-    outcome: StoredScope['outcome'],
-    data: string | null,
-    attempts: number,
-    error: string | null,
-  ): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `INSERT INTO alert_scopes (alert_version_id, scope, outcome, data, attempts, last_error, updated_at)
-       SELECT $1, $2, $3, $4, $5, $6, now()
-        WHERE EXISTS (SELECT 1 FROM alert_versions WHERE id = $1 AND lease_owner = $7 AND state = 'pending')
-       ON CONFLICT (alert_version_id, scope) DO UPDATE
-         SET outcome = EXCLUDED.outcome, data = EXCLUDED.data, attempts = EXCLUDED.attempts,
-             last_error = EXCLUDED.last_error, updated_at = now()
-       RETURNING 1`,
-      [claimed.id, scope, outcome, data, attempts, error, claimed.leaseToken],
+  /** Records scope answers (or failures so far) of an interrupted attempt, while the version is still ours. */
+  async saveScopes(claimed: ClaimedVersion, scopes: StoredScope[]): Promise<boolean> {
+    const rows: { owned: boolean }[] = await this.dataSource.query(
+      `WITH owned AS (SELECT 1 FROM alert_versions WHERE id = $1 AND lease_owner = $2 AND state = 'pending'),
+            saved AS (
+              INSERT INTO alert_scopes (alert_version_id, scope, outcome, data, attempts, last_error, updated_at)
+              SELECT $1, * , now() FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::text[])
+               WHERE EXISTS (SELECT 1 FROM owned)
+              ON CONFLICT (alert_version_id, scope) DO UPDATE
+                SET outcome = EXCLUDED.outcome, data = EXCLUDED.data, attempts = EXCLUDED.attempts,
+                    last_error = EXCLUDED.last_error, updated_at = now()
+              RETURNING 1)
+       SELECT EXISTS (SELECT 1 FROM owned) AS owned`,
+      [
+        claimed.id,
+        claimed.leaseToken,
+        scopes.map((s) => s.scope),
+        scopes.map((s) => s.outcome),
+        scopes.map((s) => s.data),
+        scopes.map((s) => s.attempts),
+        scopes.map((s) => s.error),
+      ],
     );
-    return rows.length > 0;
+    return rows[0]?.owned === true;
   }
 
   /** Puts a version back in the queue for later (a scope to retry, a rate limit, an auth problem). */
@@ -186,45 +204,56 @@ export class AlertVersionRepository {
    * Returns false when the claim was lost (another worker took the version over, or a newer version replaced it).
    */
   async complete(claimed: ClaimedVersion, done: CompletedVersion): Promise<boolean> {
-    return this.dataSource.transaction(async (m) => {
-      const state = done.failedScopes.length > 0 ? 'incomplete' : 'complete';
-      const rows: unknown[] = rowsOf(
-        await m.query(
-          `UPDATE alert_versions SET state = $3, document = $4, document_hash = $5, failed_scopes = $6,
+    const state = done.failedScopes.length > 0 ? 'incomplete' : 'complete';
+    // One statement, so one round trip and one atomic change: version, alert, scope outcomes, outbox.
+    const rows: { completed: boolean }[] = await this.dataSource.query(
+      `WITH v AS (
+         UPDATE alert_versions SET state = $3, document = $4, document_hash = $5, failed_scopes = $6::text[],
                 lease_owner = NULL, lease_until = NULL, completed_at = now()
-          WHERE id = $1 AND lease_owner = $2 AND state = 'pending' RETURNING 1`,
-          [claimed.id, claimed.leaseToken, state, done.document, done.documentHash, done.failedScopes],
-        ),
-      );
-      if (rows.length === 0) {
-        return false;
-      }
-      await m.query(
-        `UPDATE alerts SET state = $3, failed_scopes = $4, updated_at = now() WHERE id = $1 AND current_version = $2`,
-        [claimed.alertRowId, claimed.version, state, done.failedScopes],
-      );
-      await m.query(
-        `UPDATE deliveries SET state = 'superseded', lease_owner = NULL, lease_until = NULL, updated_at = now()
-          WHERE alert_row_id = $1 AND version < $2 AND state IN ('pending', 'failed')`,
-        [claimed.alertRowId, claimed.version],
-      );
-      await m.query(
-        `INSERT INTO deliveries (alert_version_id, alert_row_id, integration_id, destination_id, alert_id, version,
+          WHERE id = $1 AND lease_owner = $2 AND state = 'pending' RETURNING id),
+       a AS (
+         UPDATE alerts SET state = $3, failed_scopes = $6::text[], updated_at = now()
+          WHERE id = $7 AND current_version = $8 AND EXISTS (SELECT 1 FROM v) RETURNING 1),
+       superseded AS (
+         UPDATE deliveries SET state = 'superseded', lease_owner = NULL, lease_until = NULL, updated_at = now()
+          WHERE alert_row_id = $7 AND version < $8 AND state IN ('pending', 'failed') AND EXISTS (SELECT 1 FROM v)
+          RETURNING 1),
+       scopes AS (
+         INSERT INTO alert_scopes (alert_version_id, scope, outcome, data, attempts, last_error, updated_at)
+         SELECT v.id, x.scope, x.outcome, NULL, x.attempts, x.error, now()
+           FROM v, unnest($13::text[], $14::text[], $15::int[], $16::text[]) AS x(scope, outcome, attempts, error)
+         ON CONFLICT (alert_version_id, scope) DO UPDATE
+           SET outcome = EXCLUDED.outcome, data = NULL, attempts = EXCLUDED.attempts,
+               last_error = EXCLUDED.last_error, updated_at = now()
+         RETURNING 1),
+       outbox AS (
+         INSERT INTO deliveries (alert_version_id, alert_row_id, integration_id, destination_id, alert_id, version,
                                  severity_rank, webhook_id, state)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending')`,
-        [
-          claimed.id,
-          claimed.alertRowId,
-          claimed.integrationId,
-          done.destinationId,
-          claimed.alertId,
-          claimed.version,
-          claimed.severityRank,
-          webhookId(claimed.integrationId, claimed.alertId, claimed.version),
-        ],
-      );
-      return true;
-    });
+         SELECT v.id, $7, $9, $10, $11, $8, $12, $17, 'pending' FROM v RETURNING 1)
+       SELECT EXISTS (SELECT 1 FROM v) AS completed,
+              (SELECT count(*) FROM a) + (SELECT count(*) FROM superseded) + (SELECT count(*) FROM scopes)
+                + (SELECT count(*) FROM outbox) AS touched`,
+      [
+        claimed.id,
+        claimed.leaseToken,
+        state,
+        done.document,
+        done.documentHash,
+        done.failedScopes,
+        claimed.alertRowId,
+        claimed.version,
+        claimed.integrationId,
+        done.destinationId,
+        claimed.alertId,
+        claimed.severityRank,
+        done.scopes.map((s) => s.scope),
+        done.scopes.map((s) => s.outcome),
+        done.scopes.map((s) => s.attempts),
+        done.scopes.map((s) => s.error),
+        webhookId(claimed.integrationId, claimed.alertId, claimed.version),
+      ],
+    );
+    return rows[0]?.completed === true;
   }
 }
 

@@ -10,6 +10,7 @@ import {
   LaceworkError,
   LaceworkRateLimitedError,
 } from '../lacework/lacework.errors';
+import { runWithCallContext } from '../lacework/call-context';
 import { LaceworkConnection, SCOPE_NAMES, ScopeName } from '../lacework/lacework.types';
 import { backoffDelayMs } from '../lacework/retry-policy';
 import { PgRequestBudget } from '../lacework/request-budget.repository';
@@ -38,7 +39,7 @@ export type EnrichmentResult = 'completed' | 'incomplete' | 'gone' | 'retry' | '
 export class EnrichmentWorker implements OnApplicationShutdown {
   private readonly logger = new Logger(EnrichmentWorker.name);
   /** Per integration: version id -> lease token of what this process is working on. */
-  private readonly inFlight = new Map<string, Map<string, string>>();
+  private readonly inFlight = new Map<string, Map<string, { token: string; rank: number }>>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly connections = new Map<string, CachedIntegration>();
   private readonly pumping = new Set<string>();
@@ -78,16 +79,19 @@ export class EnrichmentWorker implements OnApplicationShutdown {
     }
     this.pumping.add(integrationId);
     try {
-      const busy = this.inFlight.get(integrationId) ?? new Map<string, string>();
+      const busy = this.inFlight.get(integrationId) ?? new Map<string, { token: string; rank: number }>();
       this.inFlight.set(integrationId, busy);
-      const free = await this.claimableNow(integrationId, busy.size);
+      const free = await this.claimableNow(
+        integrationId,
+        [...busy.values()].map((b) => b.rank),
+      );
       if (free <= 0) {
         return;
       }
       const token = `${this.config.workerId}:${randomUUID()}`;
       const claimed = await this.versions.claim(integrationId, free, token, this.config.leaseSeconds);
       for (const version of claimed) {
-        busy.set(version.id, version.leaseToken);
+        busy.set(version.id, { token: version.leaseToken, rank: version.severityRank });
         const work: Promise<unknown> = this.enrich(version)
           .catch((error: unknown) => {
             this.logger.error(`alert ${version.alertId} v${version.version}: ${(error as Error).message}`);
@@ -110,7 +114,8 @@ export class EnrichmentWorker implements OnApplicationShutdown {
    * How many more versions to start now: free concurrency, but no more than the budget left can finish (six calls
    * each), so a short budget goes to whole alerts, most severe first, instead of being spread thin.
    */
-  private async claimableNow(integrationId: string, inFlight: number): Promise<number> {
+  private async claimableNow(integrationId: string, inFlightRanks: number[]): Promise<number> {
+    const inFlight = inFlightRanks.length;
     const free = this.config.enrichmentConcurrency - inFlight;
     if (free <= 0) {
       return 0;
@@ -118,8 +123,16 @@ export class EnrichmentWorker implements OnApplicationShutdown {
     const { connection } = await this.connectionFor(integrationId);
     const usage = await this.budget.usage(integrationId, connection.requestsPerHour);
     const affordable = Math.floor((usage.remaining - CALLS_PER_ALERT * inFlight) / CALLS_PER_ALERT);
-    // With nothing in flight, one version may start and wait for the budget to refill.
-    return Math.min(free, Math.max(affordable, inFlight === 0 ? 1 : 0));
+    if (affordable > 0) {
+      return Math.min(free, affordable);
+    }
+    if (inFlight === 0) {
+      // One version may start and wait for the budget to refill.
+      return 1;
+    }
+    // Out of budget: only a version more severe than everything in flight may start; its calls go first.
+    const top = await this.versions.mostSevereDue(integrationId);
+    return top !== null && top < Math.max(...inFlightRanks) ? 1 : 0;
   }
 
   /** Resolves when nothing is in flight in this process (tests and shutdown). */
@@ -153,7 +166,9 @@ export class EnrichmentWorker implements OnApplicationShutdown {
   }
 
   private heldTokens(): string[] {
-    return [...new Set([...this.inFlight.values()].flatMap((held) => [...held.values()]))];
+    return [
+      ...new Set([...this.inFlight.values()].flatMap((held) => [...held.values()].map((h) => h.token))),
+    ];
   }
 
   private async connectionFor(integrationId: string): Promise<CachedIntegration> {
@@ -180,7 +195,15 @@ export class EnrichmentWorker implements OnApplicationShutdown {
 
   private async enrichOnce(claimed: ClaimedVersion): Promise<EnrichmentResult> {
     const { connection, destinationId } = await this.connectionFor(claimed.integrationId);
-    const stored = new Map((await this.versions.scopesOf(claimed.id)).map((s) => [s.scope, s]));
+    const stored = new Map<ScopeName, StoredScope>();
+    if (claimed.storedScopes > 0) {
+      for (const row of await this.versions.scopesOf(claimed.id)) {
+        stored.set(row.scope, row);
+      }
+    }
+    // Answers of this attempt are kept in memory and written with the document; only an interrupted attempt
+    // writes them early, so a retry does not pay for them twice.
+    const fresh: StoredScope[] = [];
     for (const scope of SCOPE_NAMES) {
       const previous = stored.get(scope);
       if (previous && previous.outcome !== 'retrying') {
@@ -188,24 +211,22 @@ export class EnrichmentWorker implements OnApplicationShutdown {
       }
       const attempts = (previous?.attempts ?? 0) + 1;
       try {
-        const answer = await this.lacework.fetchScope(connection, claimed.alertId, scope);
-        const scopeRow: StoredScope =
+        const answer = await runWithCallContext({ priority: claimed.severityRank }, () =>
+          this.lacework.fetchScope(connection, claimed.alertId, scope),
+        );
+        const row: StoredScope =
           answer.kind === 'data'
-            ? { scope, outcome: 'ok', data: answer.dataJson, attempts }
-            : { scope, outcome: 'empty', data: null, attempts };
-        if (
-          !(await this.versions.saveScope(claimed, scope, scopeRow.outcome, scopeRow.data, attempts, null))
-        ) {
-          return 'lost';
-        }
-        stored.set(scope, scopeRow);
+            ? { scope, outcome: 'ok', data: answer.dataJson, attempts, error: null }
+            : { scope, outcome: 'empty', data: null, attempts, error: null };
+        stored.set(scope, row);
+        fresh.push(row);
       } catch (error) {
-        const next = await this.handleScopeError(claimed, scope, attempts, error);
-        if (next === 'continue') {
-          stored.set(scope, { scope, outcome: 'failed', data: null, attempts });
+        const failure = this.classifyScopeError(claimed, scope, attempts, error);
+        if (failure.kind === 'gave_up') {
+          stored.set(scope, failure.row);
           continue;
         }
-        return next;
+        return this.interrupt(claimed, fresh, failure);
       }
     }
     const data = Object.fromEntries(SCOPE_NAMES.map((s) => [s, stored.get(s)?.data ?? null])) as Record<
@@ -219,6 +240,7 @@ export class EnrichmentWorker implements OnApplicationShutdown {
       documentHash: sha256(document),
       failedScopes,
       destinationId,
+      scopes: SCOPE_NAMES.map((s) => stored.get(s) as StoredScope),
     });
     if (!completed) {
       return 'lost';
@@ -228,40 +250,60 @@ export class EnrichmentWorker implements OnApplicationShutdown {
     return failedScopes.length > 0 ? 'incomplete' : 'completed';
   }
 
-  private async handleScopeError(
+  /** Decides what a failed scope call means for the version. */
+  private classifyScopeError(
     claimed: ClaimedVersion,
     scope: ScopeName,
     attempts: number,
     error: unknown,
-  ): Promise<EnrichmentResult | 'continue'> {
+  ):
+    | { kind: 'gone' }
+    | { kind: 'later'; at: Date; row: StoredScope | null }
+    | { kind: 'gave_up'; row: StoredScope } {
     if (error instanceof LaceworkAlertGoneError) {
-      return (await this.versions.markGone(claimed)) ? 'gone' : 'lost';
+      return { kind: 'gone' };
     }
     if (error instanceof LaceworkRateLimitedError) {
-      await this.versions.retryLater(claimed, error.retryAt);
-      return 'retry';
+      return { kind: 'later', at: error.retryAt, row: null };
     }
     if (error instanceof LaceworkAuthError) {
       this.connections.delete(claimed.integrationId);
-      await this.versions.retryLater(claimed, new Date(Date.now() + AUTH_RETRY_MS));
-      return 'retry';
+      return { kind: 'later', at: new Date(Date.now() + AUTH_RETRY_MS), row: null };
     }
     const message = error instanceof LaceworkError ? error.message : `internal: ${(error as Error).message}`;
     if (attempts >= this.config.scopeMaxAttempts) {
       this.logger.warn(
         `alert ${claimed.alertId} v${claimed.version}: scope ${scope} failed for good: ${message}`,
       );
-      const saved = await this.versions.saveScope(claimed, scope, 'failed', null, attempts, message);
-      return saved ? 'continue' : 'lost';
+      return { kind: 'gave_up', row: { scope, outcome: 'failed', data: null, attempts, error: message } };
     }
-    await this.versions.saveScope(claimed, scope, 'retrying', null, attempts, message);
     const delay = backoffDelayMs(
       attempts - 1,
       this.config.scopeRetryBaseMs,
       this.config.scopeRetryBaseMs * 32,
       () => 0.5 + Math.random() / 2,
     );
-    await this.versions.retryLater(claimed, new Date(Date.now() + delay));
+    return {
+      kind: 'later',
+      at: new Date(Date.now() + delay),
+      row: { scope, outcome: 'retrying', data: null, attempts, error: message },
+    };
+  }
+
+  /** Stops working on a version for now: stores what this attempt learnt and puts it back in the queue. */
+  private async interrupt(
+    claimed: ClaimedVersion,
+    fresh: StoredScope[],
+    failure: { kind: 'gone' } | { kind: 'later'; at: Date; row: StoredScope | null },
+  ): Promise<EnrichmentResult> {
+    if (failure.kind === 'gone') {
+      return (await this.versions.markGone(claimed)) ? 'gone' : 'lost';
+    }
+    const rows = failure.row === null ? fresh : [...fresh, failure.row];
+    if (!(await this.versions.saveScopes(claimed, rows))) {
+      return 'lost';
+    }
+    await this.versions.retryLater(claimed, failure.at);
     return 'retry';
   }
 }

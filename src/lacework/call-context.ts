@@ -1,8 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-/** Which sync run (if any) the Lacework calls made inside `runWithCallContext` belong to. */
+/**
+ * What the Lacework calls made inside `runWithCallContext` are for: the sync run they belong to, and how urgent they
+ * are when the request budget is short (lower first: listing 0, then scopes by severity rank).
+ */
 export interface CallContext {
-  runId: string;
+  runId?: string;
+  priority?: number;
 }
 
 const storage = new AsyncLocalStorage<CallContext>();

@@ -2,11 +2,25 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { currentCallContext } from './call-context';
 import type { RequestBudget, RequestBudgetUsage } from './request-budget';
 
 interface Grant {
   slots: number;
   takenAtMs: number;
+}
+
+interface Waiter {
+  priority: number;
+  seq: number;
+  limit: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+interface WaitQueue {
+  waiters: Waiter[];
+  draining: boolean;
 }
 
 const GRANT_MAX_AGE_MS = 2_000;
@@ -21,8 +35,14 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
 @Injectable()
 export class PgRequestBudget implements RequestBudget {
   private readonly windowMs: number;
+  /**
+   * The window is also paced in this many slices, each allowed its share of the limit, so a backlog cannot spend
+   * the whole hour in its first minute and leave a Critical alert arriving later waiting for the next hour.
+   */
+  private readonly slices: number;
   private readonly grants = new Map<string, Grant>();
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly queues = new Map<string, WaitQueue>();
+  private seq = 0;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -31,21 +51,24 @@ export class PgRequestBudget implements RequestBudget {
     // A request is counted from when its slot was reserved, a moment before Lacework sees it: keep a small margin
     // so a slot is reused only after Lacework's own window has let go of it too.
     this.windowMs = config.laceworkBudgetWindowMs + Math.min(1_000, config.laceworkBudgetWindowMs / 100);
+    this.slices = config.laceworkBudgetSlices;
   }
 
+  /**
+   * Resolves when a request may be sent. Waiters of one integration are served most urgent first (the call
+   * context's priority: listing before scopes, scopes by severity), so a Critical alert does not queue behind a
+   * backlog of Low ones when the budget is short.
+   */
   async acquire(integrationId: string, limitPerHour: number): Promise<void> {
-    // One acquisition at a time per integration in this process keeps the local grant consistent.
-    const previous = this.queues.get(integrationId) ?? Promise.resolve();
-    const mine = previous.then(() => this.acquireNow(integrationId, limitPerHour));
-    const tail = mine.catch(() => undefined);
-    this.queues.set(integrationId, tail);
-    try {
-      await mine;
-    } finally {
-      if (this.queues.get(integrationId) === tail) {
-        this.queues.delete(integrationId);
+    const priority = currentCallContext()?.priority ?? 0;
+    const queue = this.queues.get(integrationId) ?? { waiters: [], draining: false };
+    this.queues.set(integrationId, queue);
+    await new Promise<void>((resolve, reject) => {
+      queue.waiters.push({ priority, seq: this.seq++, limit: limitPerHour, resolve, reject });
+      if (!queue.draining) {
+        void this.drain(integrationId, queue);
       }
-    }
+    });
   }
 
   async blockUntil(integrationId: string, until: Date): Promise<void> {
@@ -76,49 +99,87 @@ export class PgRequestBudget implements RequestBudget {
     return result[1] ?? 0;
   }
 
-  private async acquireNow(integrationId: string, limit: number): Promise<void> {
-    for (;;) {
-      const grant = this.grants.get(integrationId);
-      if (grant && grant.slots > 0 && Date.now() - grant.takenAtMs < GRANT_MAX_AGE_MS) {
-        grant.slots -= 1;
-        return;
-      }
-      const waitMs = await this.reserve(integrationId, limit);
-      if (waitMs === 0) {
-        const fresh = this.grants.get(integrationId);
-        if (fresh && fresh.slots > 0) {
-          fresh.slots -= 1;
-          return;
+  private async drain(integrationId: string, queue: WaitQueue): Promise<void> {
+    queue.draining = true;
+    try {
+      while (queue.waiters.length > 0) {
+        queue.waiters.sort((x, y) => x.priority - y.priority || x.seq - y.seq);
+        const next = queue.waiters[0];
+        try {
+          const waitMs = await this.takeSlot(integrationId, next.limit);
+          if (waitMs === 0) {
+            queue.waiters.shift();
+            next.resolve();
+          } else {
+            await realSleep(Math.min(waitMs, 5_000));
+          }
+        } catch (error) {
+          queue.waiters.shift();
+          next.reject(error);
         }
-      } else {
-        await realSleep(Math.min(waitMs, 5_000));
+      }
+    } finally {
+      queue.draining = false;
+      if (queue.waiters.length === 0) {
+        this.queues.delete(integrationId);
       }
     }
   }
 
+  /** Takes one slot from the local grant or reserves more; returns 0 on success or how long to wait. */
+  private async takeSlot(integrationId: string, limit: number): Promise<number> {
+    const grant = this.grants.get(integrationId);
+    if (grant && grant.slots > 0 && Date.now() - grant.takenAtMs < GRANT_MAX_AGE_MS) {
+      grant.slots -= 1;
+      return 0;
+    }
+    const waitMs = await this.reserve(integrationId, limit);
+    if (waitMs === 0) {
+      const fresh = this.grants.get(integrationId);
+      if (fresh && fresh.slots > 0) {
+        fresh.slots -= 1;
+        return 0;
+      }
+      return 1;
+    }
+    return waitMs;
+  }
+
   /** Reserves a batch of slots; returns 0 on success or how long to wait before trying again. */
   private async reserve(integrationId: string, limit: number): Promise<number> {
+    const sliceLimit = Math.max(1, Math.ceil(limit / this.slices));
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('lacework-budget:' || $1, 0))`, [
         integrationId,
       ]);
-      const [state]: { used: number; free_in_ms: string | null; blocked_ms: string | null }[] =
-        await manager.query(
-          `SELECT count(*)::int AS used,
+      const [state]: {
+        used: number;
+        used_in_slice: number;
+        free_in_ms: string | null;
+        slice_free_in_ms: string | null;
+        blocked_ms: string | null;
+      }[] = await manager.query(
+        `SELECT count(*)::int AS used,
+                count(*) FILTER (WHERE sent_at > clock_timestamp() - $3 * interval '1 millisecond')::int AS used_in_slice,
                 EXTRACT(EPOCH FROM (min(sent_at) + $2 * interval '1 millisecond' - clock_timestamp())) * 1000 AS free_in_ms,
+                EXTRACT(EPOCH FROM (min(sent_at) FILTER (WHERE sent_at > clock_timestamp() - $3 * interval '1 millisecond')
+                                    + $3 * interval '1 millisecond' - clock_timestamp())) * 1000 AS slice_free_in_ms,
                 (SELECT EXTRACT(EPOCH FROM (rate_limited_until - clock_timestamp())) * 1000 FROM integrations
                   WHERE id = $1 AND rate_limited_until > clock_timestamp()) AS blocked_ms
            FROM lacework_requests
           WHERE integration_id = $1 AND sent_at > clock_timestamp() - $2 * interval '1 millisecond'`,
-          [integrationId, this.windowMs],
-        );
+        [integrationId, this.windowMs, this.windowMs / this.slices],
+      );
       if (state.blocked_ms !== null) {
         return Math.max(1, Math.ceil(Number(state.blocked_ms)));
       }
-      const remaining = limit - state.used;
-      if (remaining <= 0) {
+      if (limit - state.used <= 0) {
         return Math.max(5, Math.ceil(Number(state.free_in_ms ?? 50)));
       }
+      if (sliceLimit - state.used_in_slice <= 0) {
+        return Math.max(5, Math.ceil(Number(state.slice_free_in_ms ?? 50)));
+      }
+      const remaining = Math.min(limit - state.used, sliceLimit - state.used_in_slice);
       const slots = Math.max(1, Math.min(50, Math.floor(remaining / 20)));
       await manager.query(
         `INSERT INTO lacework_requests (integration_id, sent_at) SELECT $1, clock_timestamp() FROM generate_series(1, $2)`,
