@@ -1,4 +1,5 @@
 import { parseIpLiteral } from '../common/net/ip-policy';
+import { hasControlCharacter } from '../common/text';
 
 /** A normalized organization URL, or the reason the input is not one. */
 export type OrganizationUrlResult =
@@ -16,16 +17,6 @@ const DEFAULT_PORTS: Readonly<Record<string, string>> = { http: '80', https: '44
 interface Authority {
   hostname: string;
   port: string | null;
-}
-
-function hasControlCharacter(text: string): boolean {
-  for (let index = 0; index < text.length; index += 1) {
-    const code = text.charCodeAt(index);
-    if (code < 0x20 || code === 0x7f) {
-      return true;
-    }
-  }
-  return false;
 }
 
 function reject(reason: string): OrganizationUrlResult {

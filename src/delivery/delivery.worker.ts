@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { InFlightWork } from '../common/in-flight-work';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import {
@@ -27,7 +28,7 @@ const DESTINATION_CACHE_MS = 1_000;
 export class DeliveryWorker implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryWorker.name);
   private readonly inFlight = new Map<string, string>();
-  private readonly running = new Set<Promise<unknown>>();
+  private readonly running = new InFlightWork();
   private readonly breakers = new Map<string, CircuitBreakerState>();
   private readonly outcomeWrittenAt = new Map<string, number>();
   private cache: { at: number; rows: DestinationRow[]; opened: Map<string, OpenedDestination> } | null = null;
@@ -73,10 +74,8 @@ export class DeliveryWorker implements OnApplicationShutdown {
   }
 
   /** Resolves when nothing is in flight in this process (tests, shutdown). */
-  async drain(): Promise<void> {
-    while (this.running.size > 0) {
-      await Promise.allSettled([...this.running]);
-    }
+  drain(): Promise<void> {
+    return this.running.drain();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -84,7 +83,7 @@ export class DeliveryWorker implements OnApplicationShutdown {
     if (this.leaseTimer !== null) {
       clearInterval(this.leaseTimer);
     }
-    await Promise.race([this.drain(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    await this.running.drainWithin(5_000);
     await this.deliveries.release([...new Set(this.inFlight.values())]).catch(() => undefined);
   }
 
@@ -114,16 +113,15 @@ export class DeliveryWorker implements OnApplicationShutdown {
 
   private start(delivery: ClaimedDelivery, opened: Map<string, OpenedDestination>, probe: boolean): void {
     this.inFlight.set(delivery.id, delivery.lease_owner);
-    const work: Promise<unknown> = this.deliver(delivery, opened, probe)
+    const work = this.deliver(delivery, opened, probe)
       .catch((error: unknown) =>
         this.logger.error({ err: error }, `delivery ${delivery.id} failed unexpectedly`),
       )
       .finally(() => {
         this.inFlight.delete(delivery.id);
-        this.running.delete(work);
         void this.pump().catch(() => undefined);
       });
-    this.running.add(work);
+    void this.running.track(work);
   }
 
   private async deliver(

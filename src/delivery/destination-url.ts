@@ -1,4 +1,5 @@
 import { AddressClass, classifyAddress, parseIpLiteral } from '../common/net/ip-policy';
+import { hasControlCharacter } from '../common/text';
 
 /** A normalized destination URL, or the reason the input is not acceptable. */
 export type DestinationUrlResult = { ok: true; url: string } | { ok: false; reason: string };
@@ -13,16 +14,6 @@ const FORBIDDEN_CLASSES: Readonly<Partial<Record<AddressClass, string>>> = {
   multicast: 'host must not be a multicast address',
 };
 const METADATA_HOSTNAMES: ReadonlySet<string> = new Set(['metadata', 'metadata.google.internal']);
-
-function hasControlCharacter(text: string): boolean {
-  for (let index = 0; index < text.length; index += 1) {
-    const code = text.charCodeAt(index);
-    if (code < 0x20 || code === 0x7f) {
-      return true;
-    }
-  }
-  return false;
-}
 
 function reject(reason: string): DestinationUrlResult {
   return { ok: false, reason };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { InFlightWork } from '../common/in-flight-work';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DeliveryWorker } from '../delivery/delivery.worker';
 import { IntegrationsService } from '../credentials/integrations.service';
@@ -40,7 +41,7 @@ export class EnrichmentWorker implements OnApplicationShutdown {
   private readonly logger = new Logger(EnrichmentWorker.name);
   /** Per integration: version id -> lease token of what this process is working on. */
   private readonly inFlight = new Map<string, Map<string, { token: string; rank: number }>>();
-  private readonly running = new Set<Promise<unknown>>();
+  private readonly running = new InFlightWork();
   private readonly connections = new Map<string, CachedIntegration>();
   private readonly pumping = new Set<string>();
   private leaseTimer: NodeJS.Timeout | null = null;
@@ -92,18 +93,17 @@ export class EnrichmentWorker implements OnApplicationShutdown {
       const claimed = await this.versions.claim(integrationId, free, token, this.config.leaseSeconds);
       for (const version of claimed) {
         busy.set(version.id, { token: version.leaseToken, rank: version.severityRank });
-        const work: Promise<unknown> = this.enrich(version)
+        const work = this.enrich(version)
           .catch((error: unknown) => {
             this.logger.error(`alert ${version.alertId} v${version.version}: ${(error as Error).message}`);
           })
           .finally(() => {
             busy.delete(version.id);
-            this.running.delete(work);
             if (!this.stopping) {
               void this.pump(integrationId).catch(() => undefined);
             }
           });
-        this.running.add(work);
+        void this.running.track(work);
       }
     } finally {
       this.pumping.delete(integrationId);
@@ -136,10 +136,8 @@ export class EnrichmentWorker implements OnApplicationShutdown {
   }
 
   /** Resolves when nothing is in flight in this process (tests and shutdown). */
-  async drain(): Promise<void> {
-    while (this.running.size > 0) {
-      await Promise.allSettled([...this.running]);
-    }
+  drain(): Promise<void> {
+    return this.running.drain();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -148,7 +146,7 @@ export class EnrichmentWorker implements OnApplicationShutdown {
       clearInterval(this.leaseTimer);
     }
     const tokens = this.heldTokens();
-    await Promise.race([this.drain(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    await this.running.drainWithin(5_000);
     await this.versions.release(tokens).catch(() => undefined);
   }
 
