@@ -1,4 +1,5 @@
 import * as dns from 'node:dns';
+import { isPublicUnicast } from '../common/net/ip-policy';
 import * as ipaddr from 'ipaddr.js';
 
 export interface LookupAddressEntry {
@@ -47,11 +48,8 @@ export function isLaceworkHostname(hostname: string): boolean {
 
 /** True only for globally routable unicast addresses; IPv4-mapped IPv6 is judged as the IPv4 it carries. */
 export function isPublicUnicastAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) {
-    return false;
-  }
-  const parsed = ipaddr.process(address);
-  return parsed.range() === 'unicast';
+  // One address policy for the whole service: the same classification the URL validators use.
+  return ipaddr.isValid(address) && isPublicUnicast(address);
 }
 
 /**
