@@ -12,7 +12,9 @@ export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOp
     migrationsTableName: 'schema_migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logging: ['error'],
+    // Failed queries surface as errors our code logs through pino (with redaction); TypeORM's own console logger
+    // would print query parameters unredacted.
+    logging: false,
     extra: {
       max: poolSize,
       connectionTimeoutMillis: 10_000,
