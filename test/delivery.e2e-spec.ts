@@ -293,6 +293,9 @@ describe('delivery: signed, at least once, idempotent, replayable', () => {
   });
 
   it('two instances over 500 pending deliveries send each exactly once', async () => {
+    // A receiver taking 20 ms per request keeps every worker busy, so both instances must share the work.
+    await downstream.close();
+    downstream = await FakeDownstream.start({ secrets: [SECRET], latencyMs: 20 });
     lacework.addAlerts(generateAlerts(500, { start: hourStart(6 * HOUR), hours: 5, firstId: 60_000 }));
     const destinationId = await createDestination({ enabled: false });
     const id = await createIntegration(app, lacework, { destinationId, requestsPerHour: 100000 });

@@ -168,6 +168,9 @@ describe('fault suite: real processes, exact counts', () => {
   it(
     '2. three instances over 2,000 alerts in 10 integrations, one killed midway',
     async () => {
+      // A receiver taking a few ms per request keeps workers busy, so the instances share the deliveries.
+      await downstream.close();
+      downstream = await FakeDownstream.start({ secrets: [SECRET], latencyMs: 5 });
       cluster = new Cluster(Cluster.env(db.url, { ENRICHMENT_CONCURRENCY: '6' }));
       await Promise.all([cluster.start(0), cluster.start(1), cluster.start(2)]);
       const seeds = Array.from({ length: 10 }, (_, i) =>
