@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hourStart, sleep } from '../test/setup/wait';
 import { Client } from 'pg';
 import { FakeDownstream } from '../test/fakes/fake-downstream';
 import { FakeLacework, generateAlerts, SCOPE_NAMES } from '../test/fakes/fake-lacework';
@@ -9,19 +10,12 @@ import { InMemoryRequestBudget } from '../src/lacework/request-budget';
 const SECRET = 'whsec_' + Buffer.alloc(32, 5).toString('base64');
 const KEY = { keyId: 'BENCH_KEY_000000000000000000000000', secret: '_bench_secret_0123456789abcdefghij' };
 const HOUR = 3_600_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface BenchRow {
   measure: string;
   value: string;
   bound: string;
   ratio: string;
-}
-
-function hourStart(msAgo: number): Date {
-  const d = new Date(Date.now() - msAgo);
-  d.setUTCMinutes(0, 0, 0);
-  return d;
 }
 
 async function freshDatabase(adminUrl: string, name: string): Promise<string> {

@@ -4,16 +4,10 @@ import { FakeLacework, generateAlerts, machineIdFor } from './fakes/fake-lacewor
 import { createIntegration, KEY, syncAndSettle } from './setup/sync-helpers';
 import { asAdmin, asViewer, startTestApp, TestApp } from './setup/test-app';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
-import { waitFor } from './setup/wait';
+import { hourStart, waitFor } from './setup/wait';
 
 const SECRET = 'whsec_' + Buffer.alloc(32, 9).toString('base64');
 const HOUR = 3_600_000;
-
-function hourStart(msAgo: number): Date {
-  const d = new Date(Date.now() - msAgo);
-  d.setUTCMinutes(0, 0, 0);
-  return d;
-}
 
 const APP_ENV = {
   SCHEDULER_ENABLED: 'true',
@@ -66,6 +60,14 @@ describe('delivery: signed, at least once, idempotent, replayable', () => {
     expect(res.status).toBe(201);
     return res.body.id as string;
   };
+
+  const waitForDestinationState = (destinationId: string, state: string): Promise<unknown> =>
+    waitFor(
+      async () =>
+        (await app.http.get(`/api/v1/destinations/${destinationId}`).set(asViewer)).body.state === state,
+      20_000,
+      `destination ${state}`,
+    );
 
   const deliveryStates = async (integrationId: string): Promise<Record<string, number>> => {
     const rows = await db.query<{ state: string; n: number }>(
@@ -193,10 +195,7 @@ describe('delivery: signed, at least once, idempotent, replayable', () => {
     const destinationId = await createDestination();
     const id = await createIntegration(app, lacework, { destinationId });
     await syncAndSettle(app, db, id);
-    await waitFor(
-      async () =>
-        (await app.http.get(`/api/v1/destinations/${destinationId}`).set(asViewer)).body.state === 'paused',
-    );
+    await waitForDestinationState(destinationId, 'paused');
     lacework.addAlerts(generateAlerts(3, { start: hourStart(HOUR), hours: 1, firstId: 41_000 }));
     const sentBeforePause = downstream.received.length;
     expect(sentBeforePause).toBeGreaterThanOrEqual(1);
@@ -225,11 +224,7 @@ describe('delivery: signed, at least once, idempotent, replayable', () => {
     const destinationId = await createDestination();
     const id = await createIntegration(app, lacework, { destinationId });
     await syncAndSettle(app, db, id);
-    await waitFor(
-      async () =>
-        (await app.http.get(`/api/v1/destinations/${destinationId}`).set(asViewer)).body.state === 'paused',
-      20_000,
-    );
+    await waitForDestinationState(destinationId, 'paused');
     downstream.setDefault(200);
     await waitFor(
       async () => (await deliveryStates(id)).delivered === 12,

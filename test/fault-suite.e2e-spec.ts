@@ -4,20 +4,13 @@ import { api, Cluster } from './setup/cluster';
 import { verifyExactCounts } from './setup/exact-counts';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
 import { TcpProxy, viaProxy } from './setup/tcp-proxy';
-import { waitFor } from './setup/wait';
+import { hourStart, sleep, waitFor } from './setup/wait';
 
 const SECRET = 'whsec_' + Buffer.alloc(32, 5).toString('base64');
 const HOUR = 3_600_000;
 /** `npm run soak` runs the same scenarios with FAULT_SCALE times more alerts and time. */
 const SCALE = Math.max(1, Number(process.env.FAULT_SCALE ?? '1'));
 const T = (ms: number) => ms * SCALE;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function hourStart(msAgo: number): Date {
-  const d = new Date(Date.now() - msAgo);
-  d.setUTCMinutes(0, 0, 0);
-  return d;
-}
 
 interface Scenario {
   db: TestDatabase;

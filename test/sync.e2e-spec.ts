@@ -10,15 +10,9 @@ import {
 } from './setup/sync-helpers';
 import { asAdmin, asViewer, startTestApp, TestApp } from './setup/test-app';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
-import { waitFor } from './setup/wait';
+import { hourStart, waitFor } from './setup/wait';
 
 const HOUR = 3_600_000;
-
-function hourStart(msAgo: number): Date {
-  const d = new Date(Date.now() - msAgo);
-  d.setUTCMinutes(0, 0, 0);
-  return d;
-}
 
 describe('sync engine: listing, enrichment, versions, history', () => {
   let db: TestDatabase;

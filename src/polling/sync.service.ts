@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { InFlightWork } from '../common/in-flight-work';
 import { ConflictError, InvalidInputError, NotFoundError } from '../common/domain.errors';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '../common/pagination';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -12,7 +13,7 @@ import { backfillProblem, planWindow, splitWindow, TimeWindow } from './sync-win
 @Injectable()
 export class SyncService implements OnApplicationShutdown {
   private readonly logger = new Logger(SyncService.name);
-  private readonly active = new Map<string, Promise<void>>();
+  private readonly active = new InFlightWork();
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private stopping = false;
 
@@ -92,10 +93,8 @@ export class SyncService implements OnApplicationShutdown {
   }
 
   /** Resolves when every run started by this process has ended (tests, shutdown). */
-  async drain(): Promise<void> {
-    while (this.active.size > 0) {
-      await Promise.allSettled([...this.active.values()]);
-    }
+  drain(): Promise<void> {
+    return this.active.drain();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -103,8 +102,8 @@ export class SyncService implements OnApplicationShutdown {
     if (this.heartbeatTimer !== null) {
       clearInterval(this.heartbeatTimer);
     }
-    const ids = [...this.active.keys()];
-    await Promise.race([this.drain(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    const ids = this.active.keys();
+    await this.active.drainWithin(5_000);
     await this.runs.release(ids, this.config.workerId).catch(() => undefined);
   }
 
@@ -148,9 +147,8 @@ export class SyncService implements OnApplicationShutdown {
     this.ensureHeartbeat();
     const work = this.executor
       .execute(run)
-      .catch((error: unknown) => this.logger.error({ err: error }, `run ${run.id} crashed`))
-      .finally(() => this.active.delete(run.id));
-    this.active.set(run.id, work);
+      .catch((error: unknown) => this.logger.error({ err: error }, `run ${run.id} crashed`));
+    void this.active.track(work, run.id);
   }
 
   private ensureHeartbeat(): void {
@@ -158,7 +156,7 @@ export class SyncService implements OnApplicationShutdown {
       return;
     }
     this.heartbeatTimer = setInterval(
-      () => void this.runs.heartbeat([...this.active.keys()], this.config.workerId).catch(() => undefined),
+      () => void this.runs.heartbeat(this.active.keys(), this.config.workerId).catch(() => undefined),
       Math.max(1000, (this.config.leaseSeconds * 1000) / 3),
     );
     this.heartbeatTimer.unref();

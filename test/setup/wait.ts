@@ -16,3 +16,12 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The start of the UTC hour `msAgo` milliseconds ago: Lacework buckets alerts by the hour. */
+export function hourStart(msAgo: number): Date {
+  const d = new Date(Date.now() - msAgo);
+  d.setUTCMinutes(0, 0, 0);
+  return d;
+}
