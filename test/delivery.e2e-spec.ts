@@ -4,7 +4,7 @@ import { FakeLacework, generateAlerts, machineIdFor } from './fakes/fake-lacewor
 import { createIntegration, KEY, syncAndSettle } from './setup/sync-helpers';
 import { asAdmin, asViewer, startTestApp, TestApp } from './setup/test-app';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
-import { hourStart, waitFor } from './setup/wait';
+import { hourStart, sleep, waitFor } from './setup/wait';
 
 const SECRET = 'whsec_' + Buffer.alloc(32, 9).toString('base64');
 const HOUR = 3_600_000;
@@ -196,12 +196,20 @@ describe('delivery: signed, at least once, idempotent, replayable', () => {
     const id = await createIntegration(app, lacework, { destinationId });
     await syncAndSettle(app, db, id);
     await waitForDestinationState(destinationId, 'paused');
+    // Requests already in flight when the 410 came back may still finish; wait until none holds a claim.
+    await waitFor(async () => {
+      const [row] = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM deliveries WHERE integration_id = $1 AND lease_owner IS NOT NULL`,
+        [id],
+      );
+      return row.n === 0;
+    });
     lacework.addAlerts(generateAlerts(3, { start: hourStart(HOUR), hours: 1, firstId: 41_000 }));
     const sentBeforePause = downstream.received.length;
     expect(sentBeforePause).toBeGreaterThanOrEqual(1);
     expect(sentBeforePause).toBeLessThanOrEqual(5);
     await syncAndSettle(app, db, id);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     // Paused: nothing more is sent, and every alert waits.
     expect(downstream.received).toHaveLength(sentBeforePause);
     expect(await deliveryStates(id)).toEqual({ pending: 8 });
