@@ -97,13 +97,14 @@ describe('StatusService.overview', () => {
     expect(await name(service.overview(false, t0 + STATUS_FRESH_MS - 1))).toBe('read 1');
     expect(figures.reads).toBe(1);
 
-    expect(await name(service.overview(false, t0 + STATUS_FRESH_MS + 1))).toBe('read 1');
+    const t1 = t0 + STATUS_FRESH_MS + 1;
+    expect(await name(service.overview(false, t1))).toBe('read 1');
     expect(figures.reads).toBe(2);
     figures.release();
     await new Promise((resolve) => setImmediate(resolve));
-    expect(await name(service.overview(false, Date.now()))).toBe('read 2');
+    expect(await name(service.overview(false, t1))).toBe('read 2');
 
-    const old = service.overview(false, Date.now() + STATUS_STALE_MS + 1);
+    const old = service.overview(false, t1 + STATUS_STALE_MS + 1);
     figures.release();
     expect(await name(old)).toBe('read 3');
   });

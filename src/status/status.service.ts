@@ -55,11 +55,11 @@ export class StatusService {
         return cached.view;
       }
       if (age < STATUS_STALE_MS) {
-        void this.refresh().catch(() => undefined);
+        void this.refresh(nowMs).catch(() => undefined);
         return cached.view;
       }
     }
-    return fresh ? this.read() : this.refresh();
+    return fresh ? this.read(nowMs) : this.refresh(nowMs);
   }
 
   /** One integration, read now; NotFoundError when it does not exist or was deleted. */
@@ -79,17 +79,17 @@ export class StatusService {
     return integrationView(row, new Map(destinations.map((d) => [d.id, destinationView(d)])));
   }
 
-  private refresh(): Promise<StatusView> {
+  private refresh(nowMs: number): Promise<StatusView> {
     if (this.refreshing === null) {
-      this.refreshing = this.read().finally(() => {
+      this.refreshing = this.read(nowMs).finally(() => {
         this.refreshing = null;
       });
     }
     return this.refreshing;
   }
 
-  private async read(): Promise<StatusView> {
-    const startedAtMs = Date.now();
+  /** Reads the figures; the copy is stamped with the caller's clock, the one its age is later measured on. */
+  private async read(startedAtMs: number): Promise<StatusView> {
     const [rows, destinationRows] = await Promise.all([
       this.status.integrationStatus(null, this.config.laceworkBudgetWindowMs, FAILING_RUN_STREAK),
       this.status.destinationStatus(null, DESTINATION_QUIET_MINUTES),
