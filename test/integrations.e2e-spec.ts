@@ -45,6 +45,7 @@ describe('integrations: configure Lacework organizations and keys', () => {
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name: 'Acme prod',
       organizationUrl: 'https://acme.lacework.net',
+      notices: ['organizationUrl: stored as https://acme.lacework.net (given: https://ACME.lacework.net/)'],
       keyId: KEY.keyId,
       subAccount: 'acme-dev',
       secretHint: 'cdef',
@@ -98,6 +99,93 @@ describe('integrations: configure Lacework organizations and keys', () => {
       .send({ name: 'from file', apiKeyFile });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ ...expected, keyId: KEY.keyId, secretHint: 'cdef' });
+  });
+
+  const fortiCloudFile = (lineEnd: string): string =>
+    `# FortiCloud API credentials${lineEnd}apiId:  ${KEY.keyId} ${lineEnd}${lineEnd}password:\t${KEY.secret}${lineEnd}`;
+
+  it.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+  ])(
+    'creates from a FortiCloud credentials text file (%s), on a regional host pasted from the console',
+    async (_name, lineEnd) => {
+      const res = await app.http
+        .post('/api/v1/integrations')
+        .set(asAdmin)
+        .send({
+          name: 'forticloud',
+          organizationUrl: 'acme.fra.lacework.net/ui/investigation/recents',
+          apiKeyFile: fortiCloudFile(lineEnd),
+        });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({
+        organizationUrl: 'https://acme.fra.lacework.net',
+        keyId: KEY.keyId,
+        subAccount: null,
+        secretHint: 'cdef',
+        notices: [
+          'organizationUrl: stored as https://acme.fra.lacework.net (given: acme.fra.lacework.net/ui/investigation/recents)',
+        ],
+      });
+      expect(JSON.stringify(res.body)).not.toContain(KEY.secret);
+    },
+  );
+
+  it('tests a FortiCloud credentials file against Lacework: its apiId and password are the key ID and secret', async () => {
+    const res = await app.http
+      .post('/api/v1/integrations/test')
+      .set(asAdmin)
+      .send({ name: 'forticloud', organizationUrl: fake.url, apiKeyFile: fortiCloudFile('\r\n') });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ ok: true });
+    const wrong = await app.http
+      .post('/api/v1/integrations/test')
+      .set(asAdmin)
+      .send({
+        name: 'forticloud',
+        organizationUrl: fake.url,
+        apiKeyFile: `apiId: ${KEY.keyId}\npassword: wrong`,
+      });
+    expect(wrong.body).toMatchObject({ ok: false, error: { code: 'invalid_credentials' } });
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'no organization URL (the file names no account)',
+      { apiKeyFile: `apiId: ${KEY.keyId}\npassword: ${KEY.secret}` },
+      'organizationUrl: is required with a FortiCloud credentials file, which names no account',
+    ],
+    [
+      'a missing password line',
+      { organizationUrl: 'https://acme.lacework.net', apiKeyFile: `apiId: ${KEY.keyId}\r\n` },
+      'apiKeyFile.password: line is missing (expected "password: <secret>")',
+    ],
+  ])('refuses a FortiCloud credentials file with %s (400, nothing written)', async (_name, body, message) => {
+    const res = await app.http
+      .post('/api/v1/integrations')
+      .set(asAdmin)
+      .send({ name: 'forticloud', ...body });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toBe(message);
+    expect(await countRows()).toBe(0);
+  });
+
+  it.each([
+    [
+      'https://acme.lacework.net/ui/investigation/monitor/AlertInbox/967278/details?x=1#top',
+      'https://acme.lacework.net',
+    ],
+    ['acme.lacework.net', 'https://acme.lacework.net'],
+    ['https://acme.fra.lacework.net/', 'https://acme.fra.lacework.net'],
+  ])('stores the organization URL %s as %s and says so', async (given, stored) => {
+    const res = await app.http
+      .post('/api/v1/integrations')
+      .set(asAdmin)
+      .send({ name: 'pasted', organizationUrl: given, ...KEY });
+    expect(res.status).toBe(201);
+    expect(res.body.organizationUrl).toBe(stored);
+    expect(res.body.notices).toEqual([`organizationUrl: stored as ${stored} (given: ${given})`]);
   });
 
   it('takes the organization URL given beside a key file over its account', async () => {
@@ -226,9 +314,9 @@ describe('integrations: configure Lacework organizations and keys', () => {
     'https://[::ffff:127.0.0.1]',
     'https://169.254.169.254',
     'https://acme.lacework.net:8443',
-    'https://acme.lacework.net/api',
-    'https://acme.lacework.net/?x=1',
-    'https://acme.lacework.net/#x',
+    'https://evil.com/acme.lacework.net',
+    'evil.com/acme.lacework.net',
+    'acme',
     'https://acme.lacework.net\\@evil.com',
     'https://lacework.net',
     'ftp://acme.lacework.net',
@@ -243,7 +331,9 @@ describe('integrations: configure Lacework organizations and keys', () => {
         .set(asAdmin)
         .send({ name: 'hostile', organizationUrl: url, ...KEY });
       expect(created.status).toBe(400);
-      expect(created.body.message).toMatch(/^organizationUrl: /);
+      expect(created.body.message).toMatch(
+        /^organizationUrl: .*\(expected https:\/\/<account>\.lacework\.net/,
+      );
       const tested = await app.http
         .post('/api/v1/integrations/test')
         .set(asAdmin)

@@ -6,7 +6,7 @@ const SECRET = '_0123456789abcdef0123456789abcdef';
 type Success = Extract<ApiKeyFileResult, { ok: true }>;
 
 function ok(subAccount: string | null, account: string | null): Success {
-  return { ok: true, keyId: KEY_ID, secret: SECRET, subAccount, account };
+  return { ok: true, keyId: KEY_ID, secret: SECRET, subAccount, account, format: 'json' };
 }
 
 function failure(field: string, reason: string): ApiKeyFileResult {
@@ -266,6 +266,69 @@ describe('organizationUrlFromAccount', () => {
   ])('refuses %j', (account, reason) => {
     expect(() => organizationUrlFromAccount(account)).toThrow(
       new Error(`not a Lacework account name or host: ${reason}`),
+    );
+  });
+});
+
+describe('parseApiKeyFile with a FortiCloud credentials text file', () => {
+  const forti: ApiKeyFileResult = {
+    ok: true,
+    keyId: KEY_ID,
+    secret: SECRET,
+    subAccount: null,
+    account: null,
+    format: 'forticloud',
+  };
+
+  it.each<[string, string]>([
+    ['LF line ends', `apiId: ${KEY_ID}\npassword: ${SECRET}\n`],
+    ['CRLF line ends', `apiId: ${KEY_ID}\r\npassword: ${SECRET}\r\n`],
+    ['extra whitespace and blank lines', `\n   apiId   :   ${KEY_ID}   \n\n\tpassword:\t${SECRET}\t\n\n`],
+    [
+      'unknown lines around them',
+      `# FortiCloud API user\nname: soc\napiId: ${KEY_ID}\npassword: ${SECRET}\nexpires: 2027`,
+    ],
+    ['lines in the other order, no final newline', `password: ${SECRET}\napiId: ${KEY_ID}`],
+    ['a key with other casing', `APIID: ${KEY_ID}\nPassword: ${SECRET}`],
+  ])('reads %s', (_name, text) => {
+    expect(parseApiKeyFile(text)).toEqual(forti);
+  });
+
+  it.each<[string, string, ApiKeyFileResult]>([
+    [
+      'a missing password line',
+      `apiId: ${KEY_ID}\n`,
+      failure('apiKeyFile.password', 'line is missing (expected "password: <secret>")'),
+    ],
+    [
+      'a missing apiId line',
+      `password: ${SECRET}\r\n`,
+      failure('apiKeyFile.apiId', 'line is missing (expected "apiId: <key id>")'),
+    ],
+    [
+      'an empty apiId',
+      `apiId:   \npassword: ${SECRET}`,
+      failure('apiKeyFile.apiId', 'line is missing (expected "apiId: <key id>")'),
+    ],
+    [
+      'a repeated line',
+      `apiId: a\napiId: b\npassword: ${SECRET}`,
+      failure('apiKeyFile.apiId', 'appears more than once'),
+    ],
+    [
+      'a password with a space inside',
+      `apiId: ${KEY_ID}\npassword: two words`,
+      failure('apiKeyFile.password', 'must be printable ASCII without spaces'),
+    ],
+  ])('refuses %s, naming the line and never the secret', (_name, text, expected) => {
+    const result = parseApiKeyFile(text);
+    expect(result).toEqual(expected);
+    expect(JSON.stringify(result)).not.toContain(SECRET);
+  });
+
+  it('still reads the JSON key file given as text', () => {
+    expect(parseApiKeyFile(JSON.stringify({ keyId: KEY_ID, secret: SECRET, account: 'acme' }))).toEqual(
+      ok(null, 'acme'),
     );
   });
 });

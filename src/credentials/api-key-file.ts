@@ -1,9 +1,20 @@
+import { isFortiCloudCredentialsText, parseFortiCloudCredentials } from './forticloud-credentials-file';
 import { normalizeOrganizationUrl } from './organization-url';
 
 /** The parts of a Lacework API key file we use, or the field that is wrong and why. */
 export type ApiKeyFileResult =
-  | { ok: true; keyId: string; secret: string; subAccount: string | null; account: string | null }
+  | {
+      ok: true;
+      keyId: string;
+      secret: string;
+      subAccount: string | null;
+      account: string | null;
+      format: ApiKeyFileFormat;
+    }
   | { ok: false; field: string; reason: string };
+
+/** `json`: the Lacework console's key file; `forticloud`: the FortiCloud portal's `apiId:`/`password:` text file. */
+export type ApiKeyFileFormat = 'json' | 'forticloud';
 
 type Failure = Extract<ApiKeyFileResult, { ok: false }>;
 
@@ -127,12 +138,16 @@ function asObject(file: unknown): Record<string, unknown> | Failure {
 }
 
 /**
- * Reads the API key file the Lacework console downloads, given parsed or as JSON text:
+ * Reads an API key file, given parsed or as text: the FortiCloud credentials text (`apiId:`/`password:` lines, see
+ * `parseFortiCloudCredentials`), or the JSON key file the Lacework console downloads:
  * `{"keyId", "secret", "subAccount"? (or "subaccount"), "account"?}`. Unknown keys are ignored.
  * `account` comes back as the bare account name, whichever of name, host or URL the file holds.
  * Failures name the field as `apiKeyFile.<field>` and never repeat the secret.
  */
 export function parseApiKeyFile(file: unknown): ApiKeyFileResult {
+  if (typeof file === 'string' && file.length <= MAX_FILE_TEXT_LENGTH && isFortiCloudCredentialsText(file)) {
+    return parseFortiCloudFile(file);
+  }
   const object = asObject(file);
   if (isFailure(object)) {
     return object;
@@ -159,6 +174,31 @@ export function parseApiKeyFile(file: unknown): ApiKeyFileResult {
     secret: secret.value,
     subAccount: subAccount.value,
     account: account.value,
+    format: 'json',
+  };
+}
+
+/** The FortiCloud text file: key ID and secret only; the account and sub-account come from the request's fields. */
+function parseFortiCloudFile(text: string): ApiKeyFileResult {
+  const lines = parseFortiCloudCredentials(text);
+  if (!lines.ok) {
+    return fail(lines.field, lines.reason);
+  }
+  const keyId = readRequired({ apiId: lines.apiId }, 'apiId', MAX_KEY_ID_LENGTH);
+  if (isFailure(keyId)) {
+    return keyId;
+  }
+  const secret = readRequired({ password: lines.password }, 'password', MAX_SECRET_LENGTH);
+  if (isFailure(secret)) {
+    return secret;
+  }
+  return {
+    ok: true,
+    keyId: keyId.value,
+    secret: secret.value,
+    subAccount: null,
+    account: null,
+    format: 'forticloud',
   };
 }
 

@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../common/domain.errors';
 import { parseApiKeyFile, organizationUrlFromAccount } from './api-key-file';
 import { IntegrationFieldsDto } from './dto/integration-fields';
-import { normalizeOrganizationUrl } from './organization-url';
+import { readOrganizationUrl } from './organization-url';
 
 export interface ResolvedCredentials {
   organizationUrl: string | undefined;
@@ -10,6 +10,8 @@ export interface ResolvedCredentials {
   /** undefined: keep the stored secret. */
   secret: string | undefined;
   subAccount: string | null | undefined;
+  /** What the user gave for the organization URL when it was stored in another form, else null. */
+  organizationUrlGiven: string | null;
 }
 
 /**
@@ -38,17 +40,25 @@ export function resolveCredentials(
     if (organizationUrl === undefined && file.account !== null) {
       organizationUrl = organizationUrlFromAccount(file.account);
     }
+    if (organizationUrl === undefined && file.format === 'forticloud') {
+      throw new InvalidInputError(
+        'organizationUrl',
+        'is required with a FortiCloud credentials file, which names no account',
+      );
+    }
   }
   let account: string | undefined;
+  let organizationUrlGiven: string | null = null;
   if (organizationUrl !== undefined) {
-    const normalized = normalizeOrganizationUrl(organizationUrl, extraAllowedHosts);
+    const normalized = readOrganizationUrl(organizationUrl, extraAllowedHosts);
     if (!normalized.ok) {
       throw new InvalidInputError('organizationUrl', normalized.reason);
     }
+    organizationUrlGiven = dto.organizationUrl === undefined ? null : normalized.reducedFrom;
     organizationUrl = normalized.url;
     account = normalized.account;
   }
-  return { organizationUrl, account, keyId, secret, subAccount };
+  return { organizationUrl, account, keyId, secret, subAccount, organizationUrlGiven };
 }
 
 /** Shows only the last four characters, and nothing of a secret too short to spare them. */

@@ -20,6 +20,12 @@ export class IntegrationView {
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) destinationId!: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
+  @ApiProperty({
+    required: false,
+    type: [String],
+    description: 'Set on create/update when a value was stored in another form than given',
+  })
+  notices?: string[];
 
   static of(i: IntegrationEntity): IntegrationView {
     return {
@@ -41,6 +47,13 @@ export class IntegrationView {
       updatedAt: i.updatedAt.toISOString(),
     };
   }
+}
+
+/** The view with a notice when the organization URL was stored in another form than the one given. */
+export function withOrganizationUrlNotice(view: IntegrationView, given: string | null): IntegrationView {
+  return given === null
+    ? view
+    : { ...view, notices: [`organizationUrl: stored as ${view.organizationUrl} (given: ${given})`] };
 }
 
 export class ConnectionTestErrorView {

@@ -11,7 +11,7 @@ import { resolveCredentials, secretHint } from './credentials-resolver';
 import { IntegrationFieldsDto } from './dto/integration-fields';
 import { IntegrationEntity } from './integration.entity';
 import { IntegrationRepository } from './integration.repository';
-import { ConnectionTestView, IntegrationView } from './integration.view';
+import { ConnectionTestView, IntegrationView, withOrganizationUrlNotice } from './integration.view';
 
 const DEFAULTS = { pollIntervalSeconds: 300, initialLookbackHours: 24, requestsPerHour: 480, enabled: true };
 
@@ -56,7 +56,7 @@ export class IntegrationsService {
     row.secretSealed = this.secrets.seal(secret, sealingContext(row.id));
     const saved = await this.integrations.insert(row);
     this.logger.log(`integration ${saved.id} created for ${saved.organizationUrl}`);
-    return IntegrationView.of(saved);
+    return withOrganizationUrlNotice(IntegrationView.of(saved), creds.organizationUrlGiven);
   }
 
   async list(query: PageQueryDto): Promise<Page<IntegrationView>> {
@@ -125,7 +125,7 @@ export class IntegrationsService {
       this.lacework.invalidateToken(id);
       this.logger.log(`integration ${id}: API key rotated (key ${row.keyId})`);
     }
-    return IntegrationView.of(saved);
+    return withOrganizationUrlNotice(IntegrationView.of(saved), creds.organizationUrlGiven);
   }
 
   async remove(id: string, purge: boolean): Promise<void> {

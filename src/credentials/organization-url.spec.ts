@@ -1,5 +1,10 @@
 import fc from 'fast-check';
-import { normalizeOrganizationUrl, OrganizationUrlResult } from './organization-url';
+import {
+  EXPECTED_ORGANIZATION_URL,
+  normalizeOrganizationUrl,
+  OrganizationUrlResult,
+  readOrganizationUrl,
+} from './organization-url';
 
 const HOST_MUST_BE = 'host must be <account>.lacework.net';
 const NOT_AN_IP = 'host must be <account>.lacework.net, not an IP address';
@@ -317,6 +322,69 @@ describe('normalizeOrganizationUrl', () => {
       );
       // The property is only worth something if the generator reaches the accepting paths.
       expect(admitted).toBeGreaterThan(100);
+    });
+  });
+});
+
+describe('readOrganizationUrl (what users paste)', () => {
+  it.each<[string, string, string]>([
+    ['acme.lacework.net', 'https://acme.lacework.net', 'acme'],
+    ['ACME.Lacework.NET', 'https://acme.lacework.net', 'acme'],
+    ['  https://acme.lacework.net/  ', 'https://acme.lacework.net', 'acme'],
+    ['https://acme.lacework.net/', 'https://acme.lacework.net', 'acme'],
+    [
+      'https://acme.lacework.net/ui/investigation/recents/EventDossier-967278',
+      'https://acme.lacework.net',
+      'acme',
+    ],
+    [
+      'https://acme.lacework.net/ui/investigation/monitor/AlertInbox/967278/details?accountName=acme#x',
+      'https://acme.lacework.net',
+      'acme',
+    ],
+    ['acme.lacework.net/ui/investigation/recents', 'https://acme.lacework.net', 'acme'],
+    ['acme.fra.lacework.net', 'https://acme.fra.lacework.net', 'acme'],
+    ['https://acme.fra.lacework.net/ui/home', 'https://acme.fra.lacework.net', 'acme'],
+    ['https://acme.lacework.net?', 'https://acme.lacework.net', 'acme'],
+  ])('reads %s as %s', (input, url, account) => {
+    const result = readOrganizationUrl(input, []);
+    expect(result).toMatchObject({ ok: true, url, account });
+    expect(result.ok && result.reducedFrom).toBe(input);
+  });
+
+  it('leaves no note when the URL was given in its stored form', () => {
+    expect(readOrganizationUrl('https://acme.lacework.net', [])).toMatchObject({
+      ok: true,
+      reducedFrom: null,
+    });
+  });
+
+  it.each<[string, string]>([
+    ['acme', 'must start with https://'],
+    ['http://acme.lacework.net/ui', 'must use https'],
+    ['evil.com/acme.lacework.net', 'must start with https://'],
+    ['https://evil.com/acme.lacework.net', HOST_MUST_BE],
+    ['https://acme.lacework.net.evil.com/ui', HOST_MUST_BE],
+    ['https://user@acme.lacework.net/ui', 'must not contain credentials'],
+    ['https://acme.lacework.net/ui/@evil.com', 'must not contain credentials'],
+    ['https://acme.lacework.net:8443/ui', 'must not have a port other than 443'],
+    ['https://127.0.0.1/ui', NOT_AN_IP],
+    ['acme.lacework.net\\@evil.com', 'must not contain backslashes'],
+    [
+      'https://a.b.c.lacework.net/ui',
+      'host must be <account>.lacework.net or <account>.<cluster>.lacework.net',
+    ],
+  ])('refuses %s, showing the expected form', (input, reason) => {
+    expect(readOrganizationUrl(input, [])).toEqual({
+      ok: false,
+      reason: `${reason} (expected ${EXPECTED_ORGANIZATION_URL})`,
+    });
+  });
+
+  it('drops no path of an operator-allowed host: only Lacework hosts are reduced', () => {
+    expect(readOrganizationUrl('http://127.0.0.1:4567/api', ['127.0.0.1'])).toEqual({
+      ok: false,
+      reason: `must not have a path (expected ${EXPECTED_ORGANIZATION_URL})`,
     });
   });
 });

@@ -13,6 +13,9 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 const PORT = /^[0-9]{1,5}$/;
 const EXTRA_HOST = /^[a-z0-9._-]+$/;
 const DEFAULT_PORTS: Readonly<Record<string, string>> = { http: '80', https: '443' };
+const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+export const EXPECTED_ORGANIZATION_URL =
+  'https://<account>.lacework.net or https://<account>.<cluster>.lacework.net';
 
 interface Authority {
   hostname: string;
@@ -235,4 +238,48 @@ export function normalizeOrganizationUrl(
   const ip = parseIpLiteral(hostname);
   const account = ip === null ? hostname.split('.')[0] : hostname.replace(/^\[|\]$/g, '');
   return { ok: true, url, account, host };
+}
+
+/** What a user typed, read as an organization URL, with a note when it had to be reduced to one. */
+export type OrganizationUrlInputResult =
+  | (Extract<OrganizationUrlResult, { ok: true }> & { reducedFrom: string | null })
+  | { ok: false; reason: string };
+
+/**
+ * Reads an organization URL as users paste it: `acme.lacework.net`, `https://acme.lacework.net/`, or a console
+ * link such as `https://acme.lacework.net/ui/investigation/...`. A Lacework host without a scheme gets `https://`;
+ * the path, query and fragment of a Lacework host are dropped (only the host is ever used). Everything else is
+ * judged by `normalizeOrganizationUrl` as is, and a refusal shows the expected form.
+ */
+export function readOrganizationUrl(
+  input: string,
+  extraAllowedHosts: readonly string[],
+): OrganizationUrlInputResult {
+  const text = typeof input === 'string' ? input.trim() : input;
+  let candidate = text;
+  if (typeof text === 'string' && text !== '' && text.length <= MAX_INPUT_LENGTH) {
+    const withScheme = HAS_SCHEME.test(text) || !looksLikeLaceworkHost(text) ? text : `https://${text}`;
+    candidate = laceworkOrigin(withScheme) ?? withScheme;
+  }
+  const result = normalizeOrganizationUrl(candidate, extraAllowedHosts);
+  if (!result.ok) {
+    return { ok: false, reason: `${result.reason} (expected ${EXPECTED_ORGANIZATION_URL})` };
+  }
+  return { ...result, reducedFrom: input === result.url ? null : input };
+}
+
+/** True when the text starts with a bare Lacework host name (no scheme), e.g. `acme.lacework.net/ui`. */
+function looksLikeLaceworkHost(text: string): boolean {
+  const host = text.split(/[/?#]/, 1)[0].toLowerCase();
+  return laceworkHostProblem(host) === null;
+}
+
+/** `https://<lacework host>` when the text is an https URL on a Lacework host followed by a path, query or fragment. */
+function laceworkOrigin(text: string): string | null {
+  const match = /^https:\/\/([^/?#]*)[/?#]/i.exec(text);
+  if (match === null || rawCharacterProblem(text) !== null) {
+    return null;
+  }
+  const host = match[1].toLowerCase();
+  return laceworkHostProblem(host) === null ? `https://${host}` : null;
 }

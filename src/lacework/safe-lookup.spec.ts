@@ -69,13 +69,16 @@ const NON_PUBLIC = [
 ];
 
 describe('safe lookup', () => {
-  it.each(NON_PUBLIC)('refuses %s for a lacework.net host', async (address) => {
-    const lookup = createSafeLookup(stubResolver([address]));
+  it.each(NON_PUBLIC.flatMap((address) => [address, `${address} (regional host)`]))(
+    'refuses %s for a lacework.net host',
+    async (label) => {
+      const [address, regional] = label.split(' ');
+      const lookup = createSafeLookup(stubResolver([address]));
+      const host = regional === undefined ? 'acme.lacework.net' : 'acme.fra.lacework.net';
 
-    await expect(lookupAll(lookup, 'acme.lacework.net')).rejects.toMatchObject({
-      code: 'ERR_LACEWORK_UNSAFE_ADDRESS',
-    });
-  });
+      await expect(lookupAll(lookup, host)).rejects.toMatchObject({ code: 'ERR_LACEWORK_UNSAFE_ADDRESS' });
+    },
+  );
 
   it('passes public addresses for a lacework.net host', async () => {
     const lookup = createSafeLookup(stubResolver(['52.1.2.3', '2600:1f18::10']));

@@ -65,13 +65,18 @@ export class IntegrationFieldsDto {
 
   @ApiPropertyOptional({
     writeOnly: true,
-    description: 'The JSON key file the Lacework console downloads: keyId, secret, account, subAccount',
-    type: 'object',
-    additionalProperties: true,
+    description:
+      'The JSON key file the Lacework console downloads (keyId, secret, account, subAccount), as an object or its ' +
+      'text; or the text of a FortiCloud API credentials file (apiId: and password: lines; give organizationUrl too)',
+    oneOf: [
+      { type: 'object', additionalProperties: true },
+      { type: 'string', maxLength: 65536 },
+    ],
   })
   @IsOptional()
-  @IsObject()
-  apiKeyFile?: Record<string, unknown>;
+  @ValidateIf((_, v) => typeof v !== 'string')
+  @IsObject({ message: 'apiKeyFile must be a JSON object or the text of a key file' })
+  apiKeyFile?: Record<string, unknown> | string;
 
   @ApiPropertyOptional({ minimum: 60, maximum: 86400, default: 300 })
   @IsOptional()
