@@ -1,5 +1,5 @@
 import { assembleDocument } from '../src/enrichment/document-assembler';
-import { SCOPE_NAMES, ScopeName } from '../src/lacework/lacework.types';
+import { SCOPE_NAMES } from '../src/lacework/lacework.types';
 import { FakeDownstream } from './fakes/fake-downstream';
 import { FakeLacework, generateAlerts } from './fakes/fake-lacework';
 import { spawnService, SpawnedService } from './setup/spawn-service';
@@ -107,9 +107,8 @@ describe('crash and resume', () => {
       expect([doc.version, doc.state]).toEqual([1, 'complete']);
       const expected = assembleDocument(
         canonical(fake.listRecordText(doc.alert_id))!,
-        Object.fromEntries(
-          SCOPE_NAMES.map((s) => [s, canonical(fake.expectedScopeData(doc.alert_id, s))]),
-        ) as Record<ScopeName, string | null>,
+        SCOPE_NAMES,
+        Object.fromEntries(SCOPE_NAMES.map((s) => [s, canonical(fake.expectedScopeData(doc.alert_id, s))])),
       );
       expect(doc.document).toBe(expected);
     }

@@ -47,6 +47,9 @@ export class IntegrationEntity {
   @Column('text', { name: 'exclude_alert_types', array: true, nullable: true })
   excludeAlertTypes!: string[] | null;
 
+  @Column('text', { name: 'extra_scopes', array: true })
+  extraScopes!: string[];
+
   @Column('uuid', { name: 'destination_id', nullable: true })
   destinationId!: string | null;
 

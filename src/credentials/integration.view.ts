@@ -17,6 +17,8 @@ export class IntegrationView {
   @ApiProperty({ nullable: true, type: String }) minSeverity!: string | null;
   @ApiProperty({ nullable: true, type: [String] }) includeAlertTypes!: string[] | null;
   @ApiProperty({ nullable: true, type: [String] }) excludeAlertTypes!: string[] | null;
+  @ApiProperty({ type: [String], description: 'Scopes each document carries after the six' })
+  extraScopes!: string[];
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) destinationId!: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
@@ -42,6 +44,7 @@ export class IntegrationView {
       minSeverity: i.minSeverity,
       includeAlertTypes: i.includeAlertTypes,
       excludeAlertTypes: i.excludeAlertTypes,
+      extraScopes: i.extraScopes,
       destinationId: i.destinationId,
       createdAt: i.createdAt.toISOString(),
       updatedAt: i.updatedAt.toISOString(),

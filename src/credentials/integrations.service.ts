@@ -19,6 +19,7 @@ const DEFAULTS = { pollIntervalSeconds: 300, initialLookbackHours: 24, requestsP
 @Injectable()
 export class IntegrationsService {
   private readonly logger = new Logger(IntegrationsService.name);
+  private readonly changeListeners = new Set<(integrationId: string) => void>();
 
   constructor(
     private readonly integrations: IntegrationRepository,
@@ -50,6 +51,7 @@ export class IntegrationsService {
       minSeverity: dto.minSeverity ?? null,
       includeAlertTypes: dto.includeAlertTypes ?? null,
       excludeAlertTypes: dto.excludeAlertTypes ?? null,
+      extraScopes: dto.extraScopes ?? [],
       destinationId: dto.destinationId ?? null,
       nextPollAt: new Date(),
     });
@@ -109,6 +111,7 @@ export class IntegrationsService {
       'minSeverity',
       'includeAlertTypes',
       'excludeAlertTypes',
+      'extraScopes',
       'destinationId',
     ] as const;
     for (const field of plain) {
@@ -125,7 +128,13 @@ export class IntegrationsService {
       this.lacework.invalidateToken(id);
       this.logger.log(`integration ${id}: API key rotated (key ${row.keyId})`);
     }
+    this.changeListeners.forEach((listener) => listener(id));
     return withOrganizationUrlNotice(IntegrationView.of(saved), creds.organizationUrlGiven);
+  }
+
+  /** Calls `listener` after an integration of this process was changed, so caches of its settings can be dropped. */
+  onChange(listener: (integrationId: string) => void): void {
+    this.changeListeners.add(listener);
   }
 
   async remove(id: string, purge: boolean): Promise<void> {

@@ -17,7 +17,7 @@ export interface ClaimedVersion {
   storedScopes: number;
 }
 
-export type ScopeOutcome = 'ok' | 'empty' | 'failed';
+export type ScopeOutcome = 'ok' | 'empty' | 'unsupported' | 'failed';
 
 export interface StoredScope {
   scope: ScopeName;
@@ -33,7 +33,7 @@ export interface CompletedVersion {
   failedScopes: ScopeName[];
   /** Where its delivery goes; null makes it wait until the integration has a destination. */
   destinationId: string | null;
-  /** The outcome of each of the six scopes, recorded beside the document. */
+  /** The outcome of each scope of the document (the six and any extras), recorded beside it. */
   scopes: StoredScope[];
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SCOPE_NAMES, ScopeName } from '../lacework/lacework.types';
+import { ScopeName } from '../lacework/lacework.types';
 
 /** Key of each scope in the assembled document, in the order Red Canary's integration writes them. */
 export const SCOPE_KEYS: Record<ScopeName, string> = {
@@ -9,26 +9,26 @@ export const SCOPE_KEYS: Record<ScopeName, string> = {
   RelatedAlerts: 'scopeRelatedAlerts',
   Integrations: 'scopeIntegrations',
   Timeline: 'scopeTimeline',
+  ObservationTimeline: 'scopeObservationTimeline',
 };
 
 /**
- * Builds the one document of an alert version as text: the list record's own fields, then one key per scope with
- * that scope's `data` verbatim (`null` when it answered 404 or failed for good). Works on JSON text, never on parsed
- * numbers, so integers beyond 2^53 keep every digit.
+ * Builds the one document of an alert version as text: the list record's own fields, then one key per scope of
+ * `scopes` (in that order) with that scope's `data` verbatim (`null` when it answered 404, is not supported for the
+ * alert, or failed for good). Works on JSON text, never on parsed numbers, so integers beyond 2^53 keep every digit.
  */
 export function assembleDocument(
   listRecordJson: string,
-  scopeData: Record<ScopeName, string | null>,
+  scopes: readonly ScopeName[],
+  scopeData: Partial<Record<ScopeName, string | null>>,
 ): string {
   const record = listRecordJson.trim();
   if (!record.startsWith('{') || !record.endsWith('}')) {
     throw new Error('list record is not a JSON object');
   }
   const inner = record.slice(1, -1).trim();
-  const scopes = SCOPE_NAMES.map(
-    (scope) => `${JSON.stringify(SCOPE_KEYS[scope])}:${scopeData[scope] ?? 'null'}`,
-  );
-  return `{${inner === '' ? '' : `${inner},`}${scopes.join(',')}}`;
+  const members = scopes.map((scope) => `${JSON.stringify(SCOPE_KEYS[scope])}:${scopeData[scope] ?? 'null'}`);
+  return `{${inner === '' ? '' : `${inner},`}${members.join(',')}}`;
 }
 
 export function sha256(text: string): string {

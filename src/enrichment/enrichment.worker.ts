@@ -12,7 +12,7 @@ import {
   LaceworkRateLimitedError,
 } from '../lacework/lacework.errors';
 import { runWithCallContext } from '../lacework/call-context';
-import { LaceworkConnection, SCOPE_NAMES, ScopeName } from '../lacework/lacework.types';
+import { LaceworkConnection, ScopeName, scopesFor } from '../lacework/lacework.types';
 import { backoffDelayMs } from '../lacework/retry-policy';
 import { PgRequestBudget } from '../lacework/request-budget.repository';
 import { AlertVersionRepository, ClaimedVersion, StoredScope } from './alert-version.repository';
@@ -21,12 +21,13 @@ import { assembleDocument, sha256 } from './document-assembler';
 interface CachedIntegration {
   connection: LaceworkConnection;
   destinationId: string | null;
+  /** The scopes each of its alerts is enriched with: the six, then the extras it opted in to. */
+  scopes: ScopeName[];
   loadedAt: number;
 }
 
 const CONNECTION_TTL_MS = 10_000;
 const AUTH_RETRY_MS = 60_000;
-const CALLS_PER_ALERT = SCOPE_NAMES.length;
 
 /** Outcome of working on one claimed version, for tests and metrics. */
 export type EnrichmentResult = 'completed' | 'incomplete' | 'gone' | 'retry' | 'lost';
@@ -61,7 +62,10 @@ export class EnrichmentWorker implements OnApplicationShutdown {
     private readonly budget: PgRequestBudget,
     private readonly delivery: DeliveryWorker,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    // Settings changed here apply to the next alert at once; other replicas see them within CONNECTION_TTL_MS.
+    this.integrations.onChange((integrationId) => this.connections.delete(integrationId));
+  }
 
   /** Claims due work for every integration that has some, up to the concurrency limit of each. */
   async pumpAll(): Promise<void> {
@@ -120,9 +124,10 @@ export class EnrichmentWorker implements OnApplicationShutdown {
     if (free <= 0) {
       return 0;
     }
-    const { connection } = await this.connectionFor(integrationId);
+    const { connection, scopes } = await this.connectionFor(integrationId);
     const usage = await this.budget.usage(integrationId, connection.requestsPerHour);
-    const affordable = Math.floor((usage.remaining - CALLS_PER_ALERT * inFlight) / CALLS_PER_ALERT);
+    const callsPerAlert = scopes.length;
+    const affordable = Math.floor((usage.remaining - callsPerAlert * inFlight) / callsPerAlert);
     if (affordable > 0) {
       return Math.min(free, affordable);
     }
@@ -178,6 +183,7 @@ export class EnrichmentWorker implements OnApplicationShutdown {
     const fresh = {
       connection: this.integrations.connectionFor(row),
       destinationId: row.destinationId,
+      scopes: scopesFor(row.extraScopes),
       loadedAt: Date.now(),
     };
     this.connections.set(integrationId, fresh);
@@ -192,7 +198,7 @@ export class EnrichmentWorker implements OnApplicationShutdown {
   }
 
   private async enrichOnce(claimed: ClaimedVersion): Promise<EnrichmentResult> {
-    const { connection, destinationId } = await this.connectionFor(claimed.integrationId);
+    const { connection, destinationId, scopes } = await this.connectionFor(claimed.integrationId);
     const stored = new Map<ScopeName, StoredScope>();
     if (claimed.storedScopes > 0) {
       for (const row of await this.versions.scopesOf(claimed.id)) {
@@ -202,7 +208,7 @@ export class EnrichmentWorker implements OnApplicationShutdown {
     // Answers of this attempt are kept in memory and written with the document; only an interrupted attempt
     // writes them early, so a retry does not pay for them twice.
     const fresh: StoredScope[] = [];
-    for (const scope of SCOPE_NAMES) {
+    for (const scope of scopes) {
       const previous = stored.get(scope);
       if (previous && previous.outcome !== 'retrying') {
         continue;
@@ -215,7 +221,7 @@ export class EnrichmentWorker implements OnApplicationShutdown {
         const row: StoredScope =
           answer.kind === 'data'
             ? { scope, outcome: 'ok', data: answer.dataJson, attempts, error: null }
-            : { scope, outcome: 'empty', data: null, attempts, error: null };
+            : { scope, outcome: answer.kind, data: null, attempts, error: null };
         stored.set(scope, row);
         fresh.push(row);
       } catch (error) {
@@ -227,18 +233,15 @@ export class EnrichmentWorker implements OnApplicationShutdown {
         return this.interrupt(claimed, fresh, failure);
       }
     }
-    const data = Object.fromEntries(SCOPE_NAMES.map((s) => [s, stored.get(s)?.data ?? null])) as Record<
-      ScopeName,
-      string | null
-    >;
-    const failedScopes = SCOPE_NAMES.filter((s) => stored.get(s)?.outcome === 'failed');
-    const document = assembleDocument(claimed.listRecord, data);
+    const data = Object.fromEntries(scopes.map((s) => [s, stored.get(s)?.data ?? null]));
+    const failedScopes = scopes.filter((s) => stored.get(s)?.outcome === 'failed');
+    const document = assembleDocument(claimed.listRecord, scopes, data);
     const completed = await this.versions.complete(claimed, {
       document,
       documentHash: sha256(document),
       failedScopes,
       destinationId,
-      scopes: SCOPE_NAMES.map((s) => stored.get(s) as StoredScope),
+      scopes: scopes.map((s) => stored.get(s) as StoredScope),
     });
     if (!completed) {
       return 'lost';

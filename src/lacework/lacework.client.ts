@@ -219,6 +219,13 @@ export class LaceworkClient {
     if (response.status === 204 && scope !== 'Details') {
       return { kind: 'empty' };
     }
+    if (
+      response.status === 400 &&
+      scope !== 'Details' &&
+      UNSUPPORTED_SCOPE.test(upstreamReason(response.data, conn))
+    ) {
+      return { kind: 'unsupported' };
+    }
     if (response.status !== 200) {
       throw unexpectedStatus(response, context, conn);
     }
@@ -449,6 +456,9 @@ function classifyFailure(error: unknown): Failure {
   }
   return { outcome: 'network_error', retryable: true, reason: `network error ${code ?? 'unknown'}` };
 }
+
+// Lacework's words when an alert has no such scope at all (many alert types lack Timeline or ObservationTimeline).
+const UNSUPPORTED_SCOPE = /not supported|unsupported|not available for/i;
 
 function unexpectedStatus(
   response: AxiosResponse<string>,

@@ -9,7 +9,7 @@ export interface LaceworkConnection {
   requestsPerHour: number;
 }
 
-/** The six alert scopes, in the order they are fetched and assembled. */
+/** The six alert scopes of the default document, in the order they are fetched and assembled. */
 export const SCOPE_NAMES = [
   'Details',
   'Investigation',
@@ -19,7 +19,16 @@ export const SCOPE_NAMES = [
   'Timeline',
 ] as const;
 
-export type ScopeName = (typeof SCOPE_NAMES)[number];
+/** Scopes an integration may add to its documents, after the six, in this order. */
+export const EXTRA_SCOPE_NAMES = ['ObservationTimeline'] as const;
+
+export type ExtraScopeName = (typeof EXTRA_SCOPE_NAMES)[number];
+export type ScopeName = (typeof SCOPE_NAMES)[number] | ExtraScopeName;
+
+/** The scopes one alert of an integration costs and its document carries: the six, then the extras it opted in to. */
+export function scopesFor(extraScopes: readonly string[]): ScopeName[] {
+  return [...SCOPE_NAMES, ...EXTRA_SCOPE_NAMES.filter((scope) => extraScopes.includes(scope))];
+}
 
 /** One alert as it appears in the alert list. */
 export interface ListedAlert {
@@ -41,8 +50,11 @@ export interface AlertPage {
   pageNumber: number;
 }
 
-/** A scope's `data` as lossless JSON text, or `empty` when Lacework answered 404. */
-export type ScopeResult = { kind: 'data'; dataJson: string } | { kind: 'empty' };
+/**
+ * A scope's `data` as lossless JSON text; `empty` when Lacework answered 404 (nothing there); `unsupported` when it
+ * answered that this alert does not support the scope. Neither of the last two is a failure of the alert.
+ */
+export type ScopeResult = { kind: 'data'; dataJson: string } | { kind: 'empty' } | { kind: 'unsupported' };
 
 /** A freshly minted access token. */
 export interface LaceworkToken {

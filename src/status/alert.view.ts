@@ -1,9 +1,9 @@
 import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
-import { SCOPE_NAMES } from '../lacework/lacework.types';
+import { EXTRA_SCOPE_NAMES, SCOPE_NAMES } from '../lacework/lacework.types';
 import type { AlertDeliveryRow, AlertRow, AlertScopeRow, AlertVersionRow } from './alert.repository';
 import { ALERT_STATES } from './dto/list-alerts.query';
 
-const SCOPE_OUTCOMES = ['ok', 'empty', 'failed', 'pending'] as const;
+const SCOPE_OUTCOMES = ['ok', 'empty', 'unsupported', 'failed', 'pending'] as const;
 
 /** An alert as lists show it: the fields of its current version. */
 export class AlertSummaryView {
@@ -92,7 +92,7 @@ export class AlertVersionView {
   @ApiProperty({ type: [String] }) failedScopes!: string[];
 
   @ApiProperty({
-    description: `One entry per scope, in the order ${SCOPE_NAMES.join(', ')}`,
+    description: `One entry per scope, in the order ${SCOPE_NAMES.join(', ')}, then any extra scope (${EXTRA_SCOPE_NAMES.join(', ')}) the version was enriched with`,
     type: 'object',
     additionalProperties: { $ref: getSchemaPath(ScopeOutcomeView) },
   })
@@ -103,7 +103,8 @@ export class AlertVersionView {
   static of(v: AlertVersionRow, scopes: AlertScopeRow[], deliveries: AlertDeliveryRow[]): AlertVersionView {
     const byScope = new Map(scopes.map((s) => [s.scope, s]));
     const outcomes: Record<string, ScopeOutcomeView> = {};
-    for (const name of SCOPE_NAMES) {
+    // The six always; an extra scope only where this version was enriched with it.
+    for (const name of [...SCOPE_NAMES, ...EXTRA_SCOPE_NAMES.filter((extra) => byScope.has(extra))]) {
       outcomes[name] = ScopeOutcomeView.of(byScope.get(name));
     }
     return {

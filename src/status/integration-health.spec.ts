@@ -133,6 +133,10 @@ describe('projectDrainMinutes', () => {
     expect(projectDrainMinutes(81, 480, true)).toBe(61);
     expect(projectDrainMinutes(10, 480, false)).toBeNull();
   });
+
+  it('counts one call more per version for each extra scope the integration opted in to', () => {
+    expect(projectDrainMinutes(80, 480, true, 7)).toBe(70);
+  });
 });
 
 describe('destinationState', () => {

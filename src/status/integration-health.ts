@@ -161,11 +161,12 @@ export function projectDrainMinutes(
   pending: number,
   requestsPerHour: number,
   enabled: boolean,
+  callsPerVersion: number = CALLS_PER_PENDING_VERSION,
 ): number | null {
   if (!enabled || requestsPerHour <= 0) {
     return null;
   }
-  return Math.ceil((pending * CALLS_PER_PENDING_VERSION * 60) / requestsPerHour);
+  return Math.ceil((pending * callsPerVersion * 60) / requestsPerHour);
 }
 
 /**

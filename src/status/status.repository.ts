@@ -18,6 +18,7 @@ export interface IntegrationStatusRow {
   sync_cursor: Date | null;
   last_auth_error: string | null;
   requests_per_hour: number;
+  extra_scopes: string[];
   poll_interval_seconds: number;
   destination_id: string | null;
   db_now: Date;
@@ -64,7 +65,7 @@ export interface DestinationStatusRow {
  * cost follows the size of those small sets, not of the million alerts or the hundred thousand runs.
  */
 const INTEGRATION_STATUS_SQL = `
-  SELECT i.id, i.name, i.enabled, i.sync_cursor, i.last_auth_error, i.requests_per_hour, i.poll_interval_seconds,
+  SELECT i.id, i.name, i.enabled, i.sync_cursor, i.last_auth_error, i.requests_per_hour, i.extra_scopes, i.poll_interval_seconds,
          i.destination_id, now() AS db_now,
          lr.id AS run_id, lr.trigger AS run_trigger, lr.status AS run_status, lr.started_at AS run_started_at,
          lr.finished_at AS run_finished_at, lr.alerts_listed AS run_alerts_listed, lr.alerts_new AS run_alerts_new,

@@ -33,6 +33,7 @@ function row(read: number): IntegrationStatusRow {
     enabled: true,
     sync_cursor: null,
     last_auth_error: null,
+    extra_scopes: [],
     requests_per_hour: 480,
     poll_interval_seconds: 300,
     destination_id: null,

@@ -1,3 +1,4 @@
+import { scopesFor } from '../lacework/lacework.types';
 import { Inject, Injectable } from '@nestjs/common';
 import { NotFoundError } from '../common/domain.errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -134,7 +135,12 @@ function integrationView(
   const nowMs = row.db_now.getTime();
   const secondsSince = (at: Date | null): number | null =>
     at === null ? null : Math.max(0, Math.round((nowMs - at.getTime()) / 1000));
-  const drainMinutes = projectDrainMinutes(row.enrichment_pending, row.requests_per_hour, row.enabled);
+  const drainMinutes = projectDrainMinutes(
+    row.enrichment_pending,
+    row.requests_per_hour,
+    row.enabled,
+    scopesFor(row.extra_scopes).length,
+  );
   const destination = row.destination_id === null ? undefined : destinations.get(row.destination_id);
   const lagSeconds = secondsSince(row.sync_cursor);
   const { health, reason } = assessHealth({

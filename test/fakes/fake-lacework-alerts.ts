@@ -11,6 +11,16 @@ export const SCOPE_NAMES: readonly ScopeName[] = Object.freeze([
   'Timeline',
 ] as const);
 
+/** Scopes served beyond the six; an alert type may not support them (Lacework then answers 400). */
+export type ExtraScopeName = 'ObservationTimeline';
+export const EXTRA_SCOPE_NAMES: readonly ExtraScopeName[] = Object.freeze(['ObservationTimeline'] as const);
+export type AnyScopeName = ScopeName | ExtraScopeName;
+/** What a scope renders as when the alert's type does not support it. */
+export const UNSUPPORTED_SCOPE = Symbol('unsupported scope');
+
+/** Alert types whose alerts have no observation timeline at all (the scope is "not supported" for them). */
+const NO_OBSERVATION_TIMELINE = new Set(['CloudActivityLogIngestionFailed', 'NewK8sAuditLogClusterRole']);
+
 export type FakeSeverity = 'Critical' | 'High' | 'Medium' | 'Low' | 'Info';
 export type FakeStatus = 'Open' | 'Closed';
 export const FAKE_SEVERITIES: readonly FakeSeverity[] = Object.freeze([
@@ -35,7 +45,7 @@ export interface FakeAlertSeed {
   /** The sub-account the alert belongs to; absent means the key's own account. */
   subAccount?: string;
   /** Raw JSON text of a scope's `data`, or 404; absent scopes get generated defaults. */
-  scopes?: Partial<Record<ScopeName, string | 404>>;
+  scopes?: Partial<Record<AnyScopeName, string | 404>>;
 }
 
 export interface GenerateAlertsOptions {
@@ -63,7 +73,7 @@ export interface FakeAlertState {
   readonly endMs: number;
   readonly visibleAtMs: number | undefined;
   readonly subAccount: string | undefined;
-  readonly scopes: Partial<Record<ScopeName, string | 404>>;
+  readonly scopes: Partial<Record<AnyScopeName, string | 404>>;
   readonly profile: AlertProfile;
   readonly policyId: string | undefined;
   listText: string | undefined;
@@ -248,7 +258,7 @@ export function createAlertState(seed: FakeAlertSeed): FakeAlertState {
     throw new Error(`alert ${seed.alertId} has an invalid visibleAt`);
   }
   for (const scope of Object.keys(seed.scopes ?? {})) {
-    if (!(SCOPE_NAMES as readonly string[]).includes(scope)) {
+    if (![...SCOPE_NAMES, ...EXTRA_SCOPE_NAMES].includes(scope as AnyScopeName)) {
       throw new Error(`alert ${seed.alertId} has an unknown scope ${scope}`);
     }
   }
@@ -341,6 +351,36 @@ export function renderScopeData(alert: FakeAlertState, scope: ScopeName): string
     case 'Timeline':
       return renderTimeline(alert);
   }
+}
+
+/**
+ * The observation timeline's `data`: 'unsupported' for alert types without one, else 404 for about half of the
+ * alerts and a short list of observations for the rest.
+ */
+export function renderObservationTimeline(alert: FakeAlertState): string | 404 | typeof UNSUPPORTED_SCOPE {
+  const seeded = alert.scopes.ObservationTimeline;
+  if (seeded !== undefined) {
+    return seeded;
+  }
+  if (NO_OBSERVATION_TIMELINE.has(alert.alertType)) {
+    return UNSUPPORTED_SCOPE;
+  }
+  const random = randomFor(alert.alertId, 'observations');
+  if (random() < 0.5) {
+    return 404;
+  }
+  const count = intBetween(random, 1, 3);
+  const entries = Array.from({ length: count }, (_, i) =>
+    rawObject([
+      rawMember('alertId', alert.alertId),
+      membersOf({
+        observationTime: iso(alert.startMs + (i + 1) * intBetween(random, 60, 900) * 1000),
+        observationType: pick(random, ['ProcessStarted', 'ApiCall', 'NetworkConnection']),
+        summary: `observation ${i + 1} of ${count}`,
+      }),
+    ]),
+  );
+  return `[${entries.join(',')}]`;
 }
 
 function renderDetails(alert: FakeAlertState): string {

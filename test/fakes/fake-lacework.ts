@@ -2,22 +2,28 @@ import { randomBytes } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import {
+  AnyScopeName,
   compareAlerts,
   createAlertState,
   createSeededRandom,
+  EXTRA_SCOPE_NAMES,
   FakeAlertSeed,
   FakeAlertState,
   renderListRecord,
+  renderObservationTimeline,
   renderScopeData,
   SCOPE_NAMES,
   ScopeName,
+  UNSUPPORTED_SCOPE,
 } from './fake-lacework-alerts';
 
 export {
+  EXTRA_SCOPE_NAMES,
   FAKE_SEVERITIES,
   generateAlerts,
   machineIdFor,
   SCOPE_NAMES,
+  type AnyScopeName,
   type FakeAlertSeed,
   type FakeSeverity,
   type FakeStatus,
@@ -134,8 +140,6 @@ const MAX_PAGE_CURSORS = 10_000;
 const MAX_BODY_BYTES = 64 * 1024;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const TRANSIENT_STATUSES = [500, 502, 503, 504] as const;
-const KNOWN_EMPTY_SCOPES = new Set(['ObservationTimeline']);
-
 /** Rolling window of request times per key. */
 class RollingWindowLimiter {
   private readonly hits = new Map<string, number[]>();
@@ -396,13 +400,14 @@ export class FakeLacework {
    * The raw `data` text a scope call answers with, or null when it answers 404
    * (alert removed, scope empty, or failScope(..., 404)). Other injected failures are ignored.
    */
-  expectedScopeData(alertId: string, scope: ScopeName): string | null {
+  expectedScopeData(alertId: string, scope: AnyScopeName): string | null {
     const alert = this.alertsById.get(alertId);
     if (alert === undefined || this.scopeFailures.get(`${alertId}|${scope}`) === 404) {
       return null;
     }
-    const data = renderScopeData(alert, scope);
-    return data === 404 ? null : data;
+    const data =
+      scope === 'ObservationTimeline' ? renderObservationTimeline(alert) : renderScopeData(alert, scope);
+    return typeof data === 'string' ? data : null;
   }
 
   /** Raw JSON text of the alert's list record as currently served. */
@@ -777,11 +782,9 @@ export class FakeLacework {
     const scope = url.searchParams.get('scope') ?? 'Details';
     record.scope = scope;
     const alertId = record.alertId ?? '';
-    if (KNOWN_EMPTY_SCOPES.has(scope)) {
-      return messageAnswer(404, 'Not found');
-    }
-    if (!(SCOPE_NAMES as readonly string[]).includes(scope)) {
-      return messageAnswer(400, `Invalid scope ${scope}; expected one of ${SCOPE_NAMES.join(', ')}`);
+    const known: readonly string[] = [...SCOPE_NAMES, ...EXTRA_SCOPE_NAMES];
+    if (!known.includes(scope)) {
+      return messageAnswer(400, `Invalid scope ${scope}; expected one of ${known.join(', ')}`);
     }
     const alert = this.alertsById.get(alertId);
     if (alert === undefined || !sameAccount(alert.subAccount, record.headers['account-name'])) {
@@ -791,9 +794,15 @@ export class FakeLacework {
     if (failure !== undefined) {
       return failure === 404 ? messageAnswer(404, 'Not found') : transientOrMessage(failure);
     }
-    const data = renderScopeData(alert, scope as ScopeName);
+    const data =
+      scope === 'ObservationTimeline'
+        ? renderObservationTimeline(alert)
+        : renderScopeData(alert, scope as ScopeName);
     if (data === 404) {
       return messageAnswer(404, 'Not found');
+    }
+    if (data === UNSUPPORTED_SCOPE) {
+      return messageAnswer(400, `Scope ${scope} is not supported for alert type ${alert.alertType}`);
     }
     return jsonAnswer(200, `{"data":${data}}`);
   }

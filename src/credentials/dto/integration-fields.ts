@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayUnique,
   IsArray,
   IsBoolean,
   IsIn,
@@ -17,6 +18,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { EXTRA_SCOPE_NAMES, ExtraScopeName } from '../../lacework/lacework.types';
 
 export const SEVERITIES = ['Critical', 'High', 'Medium', 'Low', 'Info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -131,6 +133,23 @@ export class IntegrationFieldsDto {
   @IsString({ each: true })
   @MaxLength(200, { each: true })
   excludeAlertTypes?: string[] | null;
+
+  @ApiPropertyOptional({
+    type: [String],
+    enum: EXTRA_SCOPE_NAMES,
+    default: [],
+    description:
+      'Scopes added to each document after the six (one more Lacework call per alert each); applies to alert ' +
+      'versions enriched from now on',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique({ message: 'extraScopes must not repeat a scope' })
+  @IsIn(EXTRA_SCOPE_NAMES, {
+    each: true,
+    message: `extraScopes must be among: ${EXTRA_SCOPE_NAMES.join(', ')}`,
+  })
+  extraScopes?: ExtraScopeName[];
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true })
   @IsOptional()
