@@ -6,7 +6,7 @@ import axios, { AxiosInstance } from 'axios';
 import { parseIpLiteral } from '../common/net/ip-policy';
 import { RequestDeadlineError, withRequestDeadline } from '../common/net/request-deadline';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { isForbiddenDestinationAddress } from './destination-url';
+import { isForbiddenDestinationAddress, validateDestinationUrl } from './destination-url';
 import { parseRetryAfter } from './retry-schedule';
 import { webhookHeaders } from './webhook-signature';
 
@@ -44,13 +44,23 @@ function forbiddenDestinationError(host: string): NodeJS.ErrnoException {
 }
 
 /**
- * Node calls the lookup hook only for names, so an IP-literal host (stored by hand, or allowed by an older policy) is
- * checked here, before any connection.
+ * Applies today's destination URL policy to the stored URL before any connection (a row written by hand is not
+ * trusted). Node calls the lookup hook only for names, so this is also where an IP-literal host is checked.
  */
-function assertLiteralHostAllowed(url: string): void {
+function assertDestinationAllowed(url: string): void {
+  const verdict = validateDestinationUrl(url);
+  if (!verdict.ok) {
+    throw new RefusedDestinationError(verdict.reason);
+  }
   const host = new URL(url).hostname;
   if (parseIpLiteral(host) !== null && isForbiddenDestinationAddress(host)) {
     throw forbiddenDestinationError(host);
+  }
+}
+
+class RefusedDestinationError extends Error {
+  constructor(readonly reason: string) {
+    super(`destination URL refused: ${reason}`);
   }
 }
 
@@ -103,7 +113,7 @@ export class WebhookSender {
     const timestamp = Math.floor(nowMs / 1000);
     const started = performance.now();
     try {
-      assertLiteralHostAllowed(request.url);
+      assertDestinationAllowed(request.url);
       const response = await withRequestDeadline(this.timeoutMs, (signal) =>
         this.http.post<string>(request.url, Buffer.from(request.body, 'utf8'), {
           headers: {
@@ -133,6 +143,9 @@ export class WebhookSender {
 function describeNetworkError(error: unknown): string {
   if (error instanceof RequestDeadlineError) {
     return 'timed out';
+  }
+  if (error instanceof RefusedDestinationError) {
+    return error.message;
   }
   if ((error as { code?: unknown } | null)?.code === FORBIDDEN_DESTINATION) {
     return FORBIDDEN_MESSAGE;
