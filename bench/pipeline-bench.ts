@@ -273,7 +273,10 @@ export async function naiveBaseline(
   const lacework = await FakeLacework.start({ recordRequests: false, pageSize: 1000, latencyMs });
   lacework.addKey(KEY);
   lacework.addAlerts(generateAlerts(n, { start: hourStart(23 * HOUR), hours: 22, firstId: 1_000_000 }));
-  const client = new LaceworkClient({ budget: new InMemoryRequestBudget() });
+  const client = new LaceworkClient({
+    budget: new InMemoryRequestBudget(),
+    extraAllowedHosts: ['127.0.0.1'],
+  });
   const conn = {
     integrationId: 'naive',
     organizationUrl: lacework.url,

@@ -257,6 +257,25 @@ describe('delivery: signed, at least once, idempotent, replayable', () => {
     expect(downstream.received[0].body).toContain('"status":"Closed"');
   });
 
+  it('sends v2 only after the attempt of v1 still out at a slow downstream has ended', async () => {
+    lacework.addAlerts(generateAlerts(1, { start: hourStart(2 * HOUR), hours: 1, firstId: 51_000 }));
+    downstream.respondWith([{ status: 200, delayMs: 4_000 }]);
+    const destinationId = await createDestination();
+    const id = await createIntegration(app, lacework, { destinationId });
+    await syncAndSettle(app, db, id);
+    await downstream.waitFor(() => downstream.received.length === 1, 10_000);
+    // While v1's request is out, the alert changes: v2 is assembled and v1's delivery superseded.
+    lacework.updateAlert('51000', { status: 'Closed' });
+    await syncAndSettle(app, db, id);
+    await downstream.waitFor(() => downstream.received.length === 2, 20_000);
+    const [v1, v2] = downstream.received;
+    expect([v1.headers['x-alert-version'], v2.headers['x-alert-version']]).toEqual(['1', '2']);
+    expect(v1.endedAt).not.toBeNull();
+    expect(v2.at).toBeGreaterThanOrEqual(v1.endedAt as number);
+    await waitFor(async () => (await deliveryStates(id)).delivered === 1);
+    expect(await deliveryStates(id)).toEqual({ delivered: 1, superseded: 1 });
+  });
+
   it('holds alerts while the integration has no destination and sends them once one is set', async () => {
     lacework.addAlerts(generateAlerts(3, { start: hourStart(2 * HOUR), hours: 1, firstId: 55_000 }));
     const id = await createIntegration(app, lacework);

@@ -108,6 +108,7 @@ describe('LaceworkClient against the fake Lacework', () => {
       timeoutMs: 5000,
       random: () => 0.5,
       onCall: (event) => events.push(event),
+      extraAllowedHosts: ['127.0.0.1'],
       ...options,
     });
   }
@@ -517,6 +518,7 @@ describe('LaceworkClient against hand-made answers', () => {
       backoffBaseMs: 10,
       backoffCapMs: 50,
       onCall: (event) => events.push(event),
+      extraAllowedHosts: ['127.0.0.1'],
       ...options,
     });
   }
@@ -673,7 +675,11 @@ describe('LaceworkClient against hand-made answers', () => {
     const { port } = new URL(origin.url);
     const resolver: LookupFunction = (_hostname, _options, callback) =>
       callback(null, [{ address: '127.0.0.1', family: 4 }]);
-    const lacework = client({ lookup: createSafeLookup(resolver), maxAttempts: 3 });
+    const lacework = client({
+      lookup: createSafeLookup(resolver),
+      maxAttempts: 3,
+      extraAllowedHosts: [`acme.lacework.net:${port}`, `lacework-fake.test:${port}`],
+    });
 
     const refused = await lacework
       .mintToken(connection(`http://acme.lacework.net:${port}`))
@@ -682,6 +688,60 @@ describe('LaceworkClient against hand-made answers', () => {
 
     expect(refused).toBeInstanceOf(LaceworkUnavailableError);
     expect(events[0]).toMatchObject({ outcome: 'network_error' });
+    expect(allowed.token).toBe('_small-server-token-0123456789abcdef');
+    expect(origin.requests).toHaveLength(1);
+  });
+
+  it('bounds a whole request by LACEWORK_TIMEOUT_MS, even when the answer drips in one byte at a time', async () => {
+    const timers = new Set<NodeJS.Timeout>();
+    const origin = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const drip = (): void => {
+        if (!res.destroyed) {
+          res.write(' ');
+          const timer = setTimeout(drip, 200);
+          timers.add(timer);
+        }
+      };
+      drip();
+    });
+    const started = Date.now();
+    const error = await client({ timeoutMs: 600, maxAttempts: 1 })
+      .mintToken(connection(origin.url))
+      .catch((e: unknown) => e);
+    const elapsed = Date.now() - started;
+    timers.forEach((timer) => clearTimeout(timer));
+
+    expect(error).toBeInstanceOf(LaceworkUnavailableError);
+    expect((error as Error).message).toMatch(/timed out/);
+    expect(events[0]).toMatchObject({ outcome: 'timeout' });
+    // The old client waited for the headers only; the drip would have held it for as long as the server liked.
+    expect(elapsed).toBeLessThan(1_800);
+  });
+
+  it('applies the current host policy to a stored organization URL before connecting', async () => {
+    const origin = await serve((_req, res) => tokenAnswer(res));
+    const { port } = new URL(origin.url);
+
+    // A row written by hand, or a host since removed from LACEWORK_EXTRA_ALLOWED_HOSTS.
+    const removed = await client({ extraAllowedHosts: [] })
+      .mintToken(connection(origin.url))
+      .catch((e: unknown) => e);
+    const otherPort = await client({ extraAllowedHosts: ['127.0.0.1:1'] })
+      .mintToken(connection(origin.url))
+      .catch((e: unknown) => e);
+    const metadata = await client({ extraAllowedHosts: [] })
+      .mintToken(connection('http://169.254.169.254'))
+      .catch((e: unknown) => e);
+    const allowed = await client({ extraAllowedHosts: [`127.0.0.1:${port}`] }).mintToken(
+      connection(origin.url),
+    );
+
+    for (const refused of [removed, otherPort, metadata]) {
+      expect(refused).toBeInstanceOf(LaceworkRequestError);
+      expect((refused as LaceworkRequestError).code).toBe('bad_request');
+      expect((refused as Error).message).toMatch(/organization URL is not allowed/);
+    }
     expect(allowed.token).toBe('_small-server-token-0123456789abcdef');
     expect(origin.requests).toHaveLength(1);
   });

@@ -31,6 +31,8 @@ export interface AppConfig {
   deliveryTimeoutMs: number;
   deliveryRetryScale: number;
   deliveryConcurrency: number;
+  /** Most of this process's delivery slots one destination may hold at once. */
+  deliveryConcurrencyPerDestination: number;
   circuitProbeAfterMs: number;
   circuitWindowMs: number;
   circuitMinRequests: number;

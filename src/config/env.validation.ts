@@ -136,6 +136,7 @@ export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
     }
   }
 
+  const deliveryConcurrency = r.int('DELIVERY_CONCURRENCY', 8, 1, 128);
   const config: AppConfig = {
     port: r.int('PORT', 3000, 0, 65535),
     host: r.raw('HOST') ?? '0.0.0.0',
@@ -165,7 +166,14 @@ export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
     windowOverlapMinutes: r.int('WINDOW_OVERLAP_MINUTES', 180, 0, 1440),
     deliveryTimeoutMs: r.int('DELIVERY_TIMEOUT_MS', 15_000, 100, 120_000),
     deliveryRetryScale: r.float('DELIVERY_RETRY_SCALE', 1, 0.00001, 10),
-    deliveryConcurrency: r.int('DELIVERY_CONCURRENCY', 8, 1, 128),
+    deliveryConcurrency,
+    // Half the slots by default, so one slow destination always leaves the other half to the rest.
+    deliveryConcurrencyPerDestination: r.int(
+      'DELIVERY_CONCURRENCY_PER_DESTINATION',
+      Math.ceil(deliveryConcurrency / 2),
+      1,
+      128,
+    ),
     circuitProbeAfterMs: r.int('CIRCUIT_PROBE_AFTER_MS', 60_000, 10, 3_600_000),
     circuitWindowMs: r.int('CIRCUIT_WINDOW_MS', 300_000, 100, 3_600_000),
     circuitMinRequests: r.int('CIRCUIT_MIN_REQUESTS', 10, 1, 10_000),

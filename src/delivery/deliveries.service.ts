@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConflictError, InvalidInputError, NotFoundError } from '../common/domain.errors';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { DeliveryRepository } from './delivery.repository';
+import { canTransition, replay, requeue } from './delivery-state';
 import { DeliveryAttemptView, DeliveryDetailView, DeliveryView } from './delivery.view';
 import { DeliveryWorker } from './delivery.worker';
 import { DestinationsService } from './destinations.service';
@@ -45,9 +46,12 @@ export class DeliveriesService {
     if (existing === null) {
       throw new NotFoundError(`delivery ${id} not found`);
     }
-    const row = await this.deliveries.requeue(id);
-    if (row === null) {
+    if (!canTransition(existing.state, 'pending')) {
       throw new ConflictError(`delivery ${id} is ${existing.state}: a newer version replaced it`);
+    }
+    const row = await this.deliveries.requeue(id, existing, requeue(existing));
+    if (row === null) {
+      throw new ConflictError(`delivery ${id} changed while being queued again; try again`);
     }
     void this.worker.pump();
     return DeliveryView.of(row);
@@ -62,7 +66,8 @@ export class DeliveriesService {
     if (until !== null && until <= since) {
       throw new InvalidInputError('until', 'must be after since');
     }
-    const queued = await this.deliveries.replay(dto.destinationId, dto.state, since, until);
+    const to = replay({ state: dto.state, attempts: 0 });
+    const queued = await this.deliveries.replay(dto.destinationId, dto.state, to, since, until);
     void this.worker.pump();
     return { queued };
   }

@@ -6,7 +6,10 @@ import {
   applyAttempt,
   canTransition,
   outcomeFromStatus,
+  OPEN_STATES,
   replay,
+  requeue,
+  statesThatMayBecome,
   supersede,
 } from './delivery-state';
 import { DEFAULT_RETRY_DELAYS_MS } from './retry-schedule';
@@ -132,6 +135,31 @@ describe('canTransition', () => {
 
   it('lets nothing leave superseded', () => {
     expect(STATES.filter((to) => canTransition('superseded', to))).toEqual([]);
+  });
+});
+
+describe('the state sets the repositories write with', () => {
+  it('supersedes and claims only open deliveries', () => {
+    expect(statesThatMayBecome('superseded')).toEqual(['pending', 'failed']);
+    expect(OPEN_STATES).toEqual(['pending', 'failed']);
+    expect(STATES.filter((s) => canTransition(s, 'delivered'))).toEqual([...OPEN_STATES]);
+  });
+
+  it('queues every state but superseded again by hand', () => {
+    expect(statesThatMayBecome('pending')).toEqual(['pending', 'failed', 'delivered', 'dead']);
+  });
+});
+
+describe('requeue (retry by hand)', () => {
+  it('keeps an open delivery as it is and only ends its wait', () => {
+    expect(requeue({ state: 'failed', attempts: 3 })).toEqual({ state: 'failed', attempts: 3 });
+    expect(requeue({ state: 'pending', attempts: 0 })).toEqual({ state: 'pending', attempts: 0 });
+  });
+
+  it('replays a delivered or dead delivery with a fresh schedule and refuses a superseded one', () => {
+    expect(requeue({ state: 'dead', attempts: 8 })).toEqual({ state: 'pending', attempts: 0 });
+    expect(requeue({ state: 'delivered', attempts: 1 })).toEqual({ state: 'pending', attempts: 0 });
+    expect(() => requeue({ state: 'superseded', attempts: 1 })).toThrow(/superseded/);
   });
 });
 

@@ -55,9 +55,20 @@ export function canTransition(from: DeliveryState, to: DeliveryState): boolean {
   return TRANSITIONS[from].includes(to);
 }
 
+/** Every state, in the order the API lists them. */
+export const DELIVERY_STATES: readonly DeliveryState[] = Object.keys(TRANSITIONS) as DeliveryState[];
+
+/** States that still wait to be sent: the ones an attempt may be made from. */
+export const OPEN_STATES: readonly DeliveryState[] = ['pending', 'failed'];
+
+/** The states a delivery may reach `to` from, for the statements that make that move in bulk. */
+export function statesThatMayBecome(to: DeliveryState): DeliveryState[] {
+  return DELIVERY_STATES.filter((from) => canTransition(from, to));
+}
+
 /** Whether a delivery in this state still waits to be sent. */
 export function isOpenState(state: DeliveryState): boolean {
-  return state === 'pending' || state === 'failed';
+  return OPEN_STATES.includes(state);
 }
 
 /** Turns an HTTP status (and its `Retry-After`, already in milliseconds) into an attempt outcome. */
@@ -145,6 +156,18 @@ export function replay(current: DeliveryProgress): DeliveryProgress {
     throw new Error(`cannot replay a ${current.state} delivery`);
   }
   return { state: 'pending', attempts: 0 };
+}
+
+/**
+ * Queues a delivery again now, by hand: an open one keeps its state and attempts (only its wait ends), a delivered or
+ * dead one is replayed with a fresh schedule.
+ * @throws Error for a superseded delivery: a newer version replaced it.
+ */
+export function requeue(current: DeliveryProgress): DeliveryProgress {
+  if (isOpenState(current.state)) {
+    return { state: current.state, attempts: current.attempts };
+  }
+  return replay(current);
 }
 
 function failure(

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CursorKey } from '../common/pagination';
 import { rowsOf } from '../database/query-result';
-import type { DeliveryState } from './delivery-state';
+import { type DeliveryProgress, type DeliveryState, OPEN_STATES } from './delivery-state';
 
 /** A claimed delivery with what sending it needs. */
 export interface ClaimedDelivery {
@@ -19,6 +19,12 @@ export interface ClaimedDelivery {
   document: string;
   organization_url: string;
   sub_account: string | null;
+}
+
+/** How many more deliveries one destination may take in this claim. */
+export interface DestinationSlots {
+  destinationId: string;
+  free: number;
 }
 
 export interface DeliveryRow {
@@ -69,37 +75,42 @@ export class DeliveryRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Claims due deliveries for the given destinations, most severe first. A delivery waits while an older version of
-   * its alert is still in flight, so versions arrive in order. Deliveries without a destination take their
-   * integration's current one.
+   * Claims due deliveries, most severe first, at most `limit` in all and at most each destination's free slots from
+   * that destination. A delivery waits while an earlier version of its alert is open or still out (its lease holds),
+   * so versions arrive in order. Deliveries without a destination take their integration's current one.
    */
   async claimDue(
-    destinationIds: string[],
+    slots: readonly DestinationSlots[],
     limit: number,
     leaseOwner: string,
     leaseSeconds: number,
     probe = false,
   ): Promise<ClaimedDelivery[]> {
-    if (destinationIds.length === 0 || limit <= 0) {
+    const open = slots.filter((s) => s.free > 0);
+    if (open.length === 0 || limit <= 0) {
       return [];
     }
     return rowsOf<ClaimedDelivery>(
       await this.dataSource.query(
-        `WITH due AS (
-           SELECT d.id, COALESCE(d.destination_id, i.destination_id) AS destination
-             FROM deliveries d JOIN integrations i ON i.id = d.integration_id
-            WHERE d.state IN ('pending', 'failed') AND d.next_attempt_at <= now()
-              AND (d.lease_until IS NULL OR d.lease_until < now())
-              AND COALESCE(d.destination_id, i.destination_id) = ANY($1::uuid[])
-              AND EXISTS (SELECT 1 FROM destinations t
-                           WHERE t.id = COALESCE(d.destination_id, i.destination_id) AND t.enabled
-                             AND t.deleted_at IS NULL AND (t.paused_reason IS NULL OR $5::boolean))
-              AND NOT EXISTS (SELECT 1 FROM deliveries o
-                               WHERE o.alert_row_id = d.alert_row_id AND o.version < d.version
-                                 AND (o.state IN ('pending', 'failed') OR o.lease_until > now()))
-            ORDER BY d.severity_rank, d.next_attempt_at
-            LIMIT $2
-            FOR UPDATE OF d SKIP LOCKED)
+        `WITH slots AS (SELECT * FROM unnest($1::uuid[], $6::int[]) AS u(destination, free)),
+         due AS (
+           SELECT c.id, c.destination FROM slots s, LATERAL (
+             SELECT d.id, s.destination, d.severity_rank, d.next_attempt_at
+               FROM deliveries d JOIN integrations i ON i.id = d.integration_id
+              WHERE d.state = ANY($7::varchar[]) AND d.next_attempt_at <= now()
+                AND (d.lease_until IS NULL OR d.lease_until < now())
+                AND COALESCE(d.destination_id, i.destination_id) = s.destination
+                AND EXISTS (SELECT 1 FROM destinations t
+                             WHERE t.id = s.destination AND t.enabled
+                               AND t.deleted_at IS NULL AND (t.paused_reason IS NULL OR $5::boolean))
+                AND NOT EXISTS (SELECT 1 FROM deliveries o
+                                 WHERE o.alert_row_id = d.alert_row_id AND o.version < d.version
+                                   AND (o.state = ANY($7::varchar[]) OR o.lease_until > now()))
+              ORDER BY d.severity_rank, d.next_attempt_at
+              LIMIT s.free
+              FOR UPDATE OF d SKIP LOCKED) c
+           ORDER BY c.severity_rank, c.next_attempt_at
+           LIMIT $2)
          UPDATE deliveries x
             SET lease_owner = $3, lease_until = now() + $4 * interval '1 second', claim_seq = x.claim_seq + 1,
                 destination_id = due.destination
@@ -107,7 +118,15 @@ export class DeliveryRepository {
           WHERE x.id = due.id AND v.id = x.alert_version_id AND i.id = x.integration_id
          RETURNING x.id, x.destination_id, x.integration_id, x.alert_id, x.version, x.webhook_id, x.state, x.attempts,
                    x.lease_owner, v.document, i.organization_url, i.sub_account`,
-        [destinationIds, limit, leaseOwner, leaseSeconds, probe],
+        [
+          open.map((s) => s.destinationId),
+          limit,
+          leaseOwner,
+          leaseSeconds,
+          probe,
+          open.map((s) => s.free),
+          OPEN_STATES,
+        ],
       ),
     );
   }
@@ -124,7 +143,7 @@ export class DeliveryRepository {
                 next_attempt_at = COALESCE($5::timestamptz, next_attempt_at), last_status = $6, last_error = $7,
                 lease_owner = NULL, lease_until = NULL,
                 delivered_at = CASE WHEN $3::varchar = 'delivered' THEN now() ELSE delivered_at END, updated_at = now()
-          WHERE id = $1 AND lease_owner = $2 AND state IN ('pending', 'failed')
+          WHERE id = $1 AND lease_owner = $2 AND state = ANY($10::varchar[])
          RETURNING 1),
        released AS (
          UPDATE deliveries SET lease_owner = NULL, lease_until = NULL
@@ -142,6 +161,7 @@ export class DeliveryRepository {
         result.error,
         result.latencyMs,
         result.workerId,
+        OPEN_STATES,
       ],
     );
     return rows[0]?.recorded === true;
@@ -199,37 +219,41 @@ export class DeliveryRepository {
     );
   }
 
-  /** Queues one delivery again now; from dead or delivered it starts a fresh schedule. Keeps its webhook-id. */
-  async requeue(id: string): Promise<DeliveryRow | null> {
+  /**
+   * Writes a delivery's move decided by the state machine (`requeue` or `replay`), due now, if it still stands where
+   * the decision was taken from; null when it moved meanwhile. Keeps its webhook-id.
+   */
+  async requeue(id: string, from: DeliveryProgress, to: DeliveryProgress): Promise<DeliveryRow | null> {
     const rows: DeliveryRow[] = rowsOf(
       await this.dataSource.query(
-        `UPDATE deliveries
-            SET attempts = CASE WHEN state IN ('dead', 'delivered') THEN 0 ELSE attempts END,
-                state = CASE WHEN state IN ('dead', 'delivered') THEN 'pending' ELSE state END,
-                next_attempt_at = now(), updated_at = now()
-          WHERE id = $1 AND state IN ('pending', 'failed', 'dead', 'delivered')
+        `UPDATE deliveries SET state = $4, attempts = $5, next_attempt_at = now(), updated_at = now()
+          WHERE id = $1 AND state = $2 AND attempts = $3
           RETURNING *`,
-        [id],
+        [id, from.state, from.attempts, to.state, to.attempts],
       ),
     );
     return rows[0] ?? null;
   }
 
-  /** Queues again every delivery to a destination in a state within a time range; returns how many. */
+  /**
+   * Queues again every delivery to a destination in a state within a time range, unless a newer version of its alert
+   * is still open; `to` is what the state machine's `replay` makes of that state. Returns how many.
+   */
   async replay(
     destinationId: string,
-    state: 'dead' | 'delivered',
+    from: DeliveryState,
+    to: DeliveryProgress,
     since: Date,
     until: Date | null,
   ): Promise<number> {
     const rows: unknown[] = rowsOf(
       await this.dataSource.query(
-        `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(), updated_at = now()
+        `UPDATE deliveries SET state = $5, attempts = $6, next_attempt_at = now(), updated_at = now()
           WHERE destination_id = $1 AND state = $2 AND created_at >= $3 AND ($4::timestamptz IS NULL OR created_at < $4)
             AND NOT EXISTS (SELECT 1 FROM deliveries n WHERE n.alert_row_id = deliveries.alert_row_id
-                             AND n.version > deliveries.version AND n.state IN ('pending', 'failed'))
+                             AND n.version > deliveries.version AND n.state = ANY($7::varchar[]))
           RETURNING 1`,
-        [destinationId, state, since, until],
+        [destinationId, from, since, until, to.state, to.attempts, OPEN_STATES],
       ),
     );
     return rows.length;

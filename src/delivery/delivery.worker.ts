@@ -4,9 +4,11 @@ import { InFlightWork } from '../common/in-flight-work';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import {
+  beginProbe,
   CircuitBreakerOptions,
   CircuitBreakerState,
   closedCircuit,
+  mayAttempt,
   openCircuit,
   recordResult,
 } from './circuit-breaker';
@@ -18,6 +20,12 @@ import { DestinationsService, OpenedDestination } from './destinations.service';
 import { WebhookSender } from './webhook.sender';
 
 const DESTINATION_CACHE_MS = 1_000;
+// A destination that answered 410 is never probed: only an operator resumes it.
+const GONE_PAUSE = 'gone';
+
+function isGonePause(reason: string | null): boolean {
+  return reason !== null && reason.startsWith(GONE_PAUSE);
+}
 
 /**
  * Sends due deliveries: claims them in PostgreSQL with a lease, posts each signed document, and writes the result
@@ -28,6 +36,8 @@ const DESTINATION_CACHE_MS = 1_000;
 export class DeliveryWorker implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryWorker.name);
   private readonly inFlight = new Map<string, string>();
+  /** Delivery id -> destination id of every delivery in flight here, for the per-destination cap. */
+  private readonly slotHolders = new Map<string, string>();
   private readonly running = new InFlightWork();
   private readonly breakers = new Map<string, CircuitBreakerState>();
   private readonly outcomeWrittenAt = new Map<string, number>();
@@ -91,34 +101,69 @@ export class DeliveryWorker implements OnApplicationShutdown {
     this.ensureLeaseTimer();
     const { rows, opened } = await this.loadDestinations();
     for (const row of rows.filter((r) => r.paused_reason !== null)) {
-      if (await this.destinations.claimProbe(row.id, this.config.circuitProbeAfterMs)) {
-        const owner = `${this.config.workerId}:${randomUUID()}`;
-        const [probe] = await this.deliveries.claimDue([row.id], 1, owner, this.config.leaseSeconds, true);
-        if (probe) {
-          this.start(probe, opened, true);
-        }
-      }
+      await this.probeWhenDue(row, opened);
     }
     const free = this.config.deliveryConcurrency - this.inFlight.size;
-    const open = rows.filter((r) => r.paused_reason === null).map((r) => r.id);
-    if (free <= 0 || open.length === 0) {
+    const slots = rows
+      .filter((r) => r.paused_reason === null)
+      .map((r) => ({ destinationId: r.id, free: this.freeSlotsOf(r.id) }));
+    if (free <= 0) {
       return;
     }
     const owner = `${this.config.workerId}:${randomUUID()}`;
-    const claimed = await this.deliveries.claimDue(open, free, owner, this.config.leaseSeconds);
+    const claimed = await this.deliveries.claimDue(slots, free, owner, this.config.leaseSeconds);
     for (const delivery of claimed) {
-      this.start(delivery, opened, false);
+      this.start(delivery, opened, null);
     }
   }
 
-  private start(delivery: ClaimedDelivery, opened: Map<string, OpenedDestination>, probe: boolean): void {
+  /** Sends one probe to a paused destination once its breaker allows it; one worker across replicas wins it. */
+  private async probeWhenDue(row: DestinationRow, opened: Map<string, OpenedDestination>): Promise<void> {
+    if (isGonePause(row.paused_reason) || this.freeSlotsOf(row.id) <= 0) {
+      return;
+    }
+    const now = Date.now();
+    if (mayAttempt(row.circuit, now, this.breakerOptions) !== 'probe') {
+      return;
+    }
+    const probing = beginProbe(row.circuit, now);
+    if (!(await this.destinations.claimProbe(row.id, row.circuit, probing))) {
+      return;
+    }
+    this.invalidateCache();
+    const owner = `${this.config.workerId}:${randomUUID()}`;
+    const slot = [{ destinationId: row.id, free: 1 }];
+    const [probe] = await this.deliveries.claimDue(slot, 1, owner, this.config.leaseSeconds, true);
+    if (probe) {
+      this.start(probe, opened, probing);
+    }
+  }
+
+  /** Slots this destination may still take in this process. */
+  private freeSlotsOf(destinationId: string): number {
+    let held = 0;
+    for (const destination of this.slotHolders.values()) {
+      if (destination === destinationId) {
+        held += 1;
+      }
+    }
+    return this.config.deliveryConcurrencyPerDestination - held;
+  }
+
+  private start(
+    delivery: ClaimedDelivery,
+    opened: Map<string, OpenedDestination>,
+    probe: CircuitBreakerState | null,
+  ): void {
     this.inFlight.set(delivery.id, delivery.lease_owner);
+    this.slotHolders.set(delivery.id, delivery.destination_id);
     const work = this.deliver(delivery, opened, probe)
       .catch((error: unknown) =>
         this.logger.error({ err: error }, `delivery ${delivery.id} failed unexpectedly`),
       )
       .finally(() => {
         this.inFlight.delete(delivery.id);
+        this.slotHolders.delete(delivery.id);
         void this.pump().catch(() => undefined);
       });
     void this.running.track(work);
@@ -127,7 +172,7 @@ export class DeliveryWorker implements OnApplicationShutdown {
   private async deliver(
     delivery: ClaimedDelivery,
     opened: Map<string, OpenedDestination>,
-    probe: boolean,
+    probe: CircuitBreakerState | null,
   ): Promise<void> {
     const destination = opened.get(delivery.destination_id);
     if (destination === undefined) {
@@ -181,33 +226,30 @@ export class DeliveryWorker implements OnApplicationShutdown {
     destinationId: string,
     outcome: AttemptOutcome,
     ok: boolean,
-    probe: boolean,
+    probe: CircuitBreakerState | null,
   ): Promise<void> {
     const now = Date.now();
     if (outcome.kind === 'gone') {
-      this.breakers.set(destinationId, openCircuit(closedCircuit(), now));
+      const opened = openCircuit(this.breakers.get(destinationId) ?? closedCircuit(), now);
+      this.breakers.set(destinationId, opened);
       await this.destinations.pause(
         destinationId,
-        'gone: the destination answered 410 Gone; resume it by hand',
-        {
-          ...openCircuit(closedCircuit(), now),
-        },
+        `${GONE_PAUSE}: the destination answered 410 Gone; resume it by hand`,
+        opened,
       );
       this.invalidateCache();
       this.logger.warn(`destination ${destinationId} answered 410 Gone: paused until resumed`);
       return;
     }
-    if (probe) {
-      if (ok) {
-        this.breakers.set(destinationId, closedCircuit());
-        await this.destinations.closeCircuit(destinationId);
+    if (probe !== null) {
+      // The probe's result decides, as the breaker defines it: closed on success, open again from now on failure.
+      const after = recordResult(probe, ok, now, this.breakerOptions);
+      this.breakers.set(destinationId, after.state === 'closed' ? after : closedCircuit());
+      if (after.state === 'closed') {
+        await this.destinations.closeCircuit(destinationId, after);
         this.logger.log(`destination ${destinationId} answered the probe: circuit closed`);
       } else {
-        await this.destinations.pause(
-          destinationId,
-          'failing: the probe failed too',
-          openCircuit(closedCircuit(), now),
-        );
+        await this.destinations.pause(destinationId, 'failing: the probe failed too', after);
       }
       this.invalidateCache();
       return;
@@ -219,7 +261,7 @@ export class DeliveryWorker implements OnApplicationShutdown {
       await this.destinations.pause(
         destinationId,
         'failing: most requests failed recently; a probe will retry it',
-        openCircuit(closedCircuit(), now),
+        after,
       );
       this.invalidateCache();
       this.logger.warn(`destination ${destinationId} is failing most requests: circuit opened`);

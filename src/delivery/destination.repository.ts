@@ -4,7 +4,8 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import { ConflictError } from '../common/domain.errors';
 import { CursorKey } from '../common/pagination';
 import { rowsOf } from '../database/query-result';
-import type { CircuitBreakerState } from './circuit-breaker';
+import { OPEN_STATES } from './delivery-state';
+import { type CircuitBreakerState, closedCircuit } from './circuit-breaker';
 
 export interface DestinationRow {
   id: string;
@@ -16,7 +17,7 @@ export interface DestinationRow {
   headers_sealed: string | null;
   header_names: string[];
   enabled: boolean;
-  circuit: CircuitBreakerState & { probeAtMs?: number | null };
+  circuit: CircuitBreakerState;
   paused_reason: string | null;
   last_success_at: Date | null;
   last_error: string | null;
@@ -37,7 +38,7 @@ export type DestinationWrite = Pick<
 >;
 
 const UNIQUE_VIOLATION = '23505';
-const CLOSED = JSON.stringify({ state: 'closed', openedAtMs: null, recent: [] });
+const CLOSED = JSON.stringify(closedCircuit());
 
 /** Delivery destinations. Deleted ones keep their row so delivery history still names them. */
 @Injectable()
@@ -126,8 +127,8 @@ export class DestinationRepository {
     await this.dataSource.transaction(async (m) => {
       await m.query(`UPDATE destinations SET deleted_at = now(), enabled = false WHERE id = $1`, [id]);
       await m.query(
-        `UPDATE deliveries SET destination_id = NULL WHERE destination_id = $1 AND state IN ('pending', 'failed')`,
-        [id],
+        `UPDATE deliveries SET destination_id = NULL WHERE destination_id = $1 AND state = ANY($2::varchar[])`,
+        [id, OPEN_STATES],
       );
     });
   }
@@ -141,24 +142,24 @@ export class DestinationRepository {
   }
 
   /** Closes the circuit after a successful probe. */
-  async closeCircuit(id: string): Promise<void> {
+  async closeCircuit(id: string, circuit: CircuitBreakerState): Promise<void> {
     await this.dataSource.query(
       `UPDATE destinations SET paused_reason = NULL, circuit = $2::jsonb, updated_at = now() WHERE id = $1`,
-      [id, CLOSED],
+      [id, JSON.stringify(circuit)],
     );
   }
 
-  /** Lets exactly one worker (across replicas) send the probe of an open circuit once `probeAfterMs` has passed. */
-  async claimProbe(id: string, probeAfterMs: number): Promise<boolean> {
+  /**
+   * Stores the breaker of a probe let out (see `beginProbe`) if the stored one is still the one the decision was
+   * taken from, so exactly one worker across replicas sends the probe.
+   */
+  async claimProbe(id: string, from: CircuitBreakerState, to: CircuitBreakerState): Promise<boolean> {
     const rows: unknown[] = rowsOf(
       await this.dataSource.query(
-        `UPDATE destinations
-            SET circuit = jsonb_set(circuit, '{probeAtMs}', to_jsonb((extract(epoch FROM clock_timestamp()) * 1000)::bigint))
-          WHERE id = $1 AND paused_reason IS NOT NULL AND paused_reason NOT LIKE 'gone%'
-            AND GREATEST(COALESCE((circuit->>'openedAtMs')::bigint, 0), COALESCE((circuit->>'probeAtMs')::bigint, 0))
-                <= (extract(epoch FROM clock_timestamp()) * 1000)::bigint - $2
+        `UPDATE destinations SET circuit = $3::jsonb
+          WHERE id = $1 AND paused_reason IS NOT NULL AND circuit = $2::jsonb
           RETURNING 1`,
-        [id, probeAfterMs],
+        [id, JSON.stringify(from), JSON.stringify(to)],
       ),
     );
     return rows.length > 0;

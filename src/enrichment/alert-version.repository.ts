@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { rowsOf } from '../database/query-result';
+import { statesThatMayBecome } from '../delivery/delivery-state';
 import { DataSource } from 'typeorm';
 import type { ScopeName } from '../lacework/lacework.types';
 
@@ -215,8 +216,9 @@ export class AlertVersionRepository {
          UPDATE alerts SET state = $3, failed_scopes = $6::text[], updated_at = now()
           WHERE id = $7 AND current_version = $8 AND EXISTS (SELECT 1 FROM v) RETURNING 1),
        superseded AS (
-         UPDATE deliveries SET state = 'superseded', lease_owner = NULL, lease_until = NULL, updated_at = now()
-          WHERE alert_row_id = $7 AND version < $8 AND state IN ('pending', 'failed') AND EXISTS (SELECT 1 FROM v)
+         -- The lease stays: an attempt still out holds the next version back until it ends (versions in order).
+         UPDATE deliveries SET state = 'superseded', updated_at = now()
+          WHERE alert_row_id = $7 AND version < $8 AND state = ANY($18::varchar[]) AND EXISTS (SELECT 1 FROM v)
           RETURNING 1),
        scopes AS (
          INSERT INTO alert_scopes (alert_version_id, scope, outcome, data, attempts, last_error, updated_at)
@@ -251,6 +253,7 @@ export class AlertVersionRepository {
         done.scopes.map((s) => s.attempts),
         done.scopes.map((s) => s.error),
         webhookId(claimed.integrationId, claimed.alertId, claimed.version),
+        statesThatMayBecome('superseded'),
       ],
     );
     return rows[0]?.completed === true;

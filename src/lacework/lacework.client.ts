@@ -1,5 +1,7 @@
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import { isLosslessNumber } from 'lossless-json';
+import { withRequestDeadline } from '../common/net/request-deadline';
+import { normalizeOrganizationUrl } from '../credentials/organization-url';
 import {
   LaceworkAlertGoneError,
   LaceworkAuthError,
@@ -28,8 +30,13 @@ import { TokenCache } from './token-cache';
 
 export interface LaceworkClientOptions {
   budget: RequestBudget;
-  /** Per-request timeout; 60 s by default. */
+  /** Total deadline of one request, connect to last byte; 60 s by default. */
   timeoutMs?: number;
+  /**
+   * Hosts (or host:port) admitted besides `*.lacework.net`, as configured now; every request's organization URL is
+   * checked against them, whatever was stored. None by default.
+   */
+  extraAllowedHosts?: readonly string[];
   /** Attempts per request across 429, 5xx, network errors and timeouts; 4 by default. */
   maxAttempts?: number;
   backoffBaseMs?: number;
@@ -76,6 +83,8 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
  */
 export class LaceworkClient {
   private readonly http: AxiosInstance;
+  private readonly timeoutMs: number;
+  private readonly extraAllowedHosts: readonly string[];
   private readonly budget: RequestBudget;
   private readonly tokens: TokenCache;
   private readonly maxAttempts: number;
@@ -104,8 +113,9 @@ export class LaceworkClient {
     this.random = options.random ?? Math.random;
     this.onCall = options.onCall;
     this.tokens = new TokenCache({ renewBeforeMs: options.tokenRenewBeforeMs, now: this.now });
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.extraAllowedHosts = options.extraAllowedHosts ?? [];
     this.http = axios.create({
-      timeout: options.timeoutMs ?? 60_000,
       maxRedirects: 0,
       responseType: 'text',
       transformResponse: [(data: unknown) => data],
@@ -283,17 +293,21 @@ export class LaceworkClient {
 
   /** Sends one request with budget, retries on 429/5xx/network/timeout; returns any other answer. */
   private async send(conn: LaceworkConnection, request: OutgoingRequest): Promise<AxiosResponse<string>> {
+    this.assertAllowedOrigin(request);
     for (let attempt = 1; ; attempt += 1) {
       await this.acquireBudget(conn, request.kind);
       const started = this.now();
       let response: AxiosResponse<string>;
       try {
-        response = await this.http.request<string>({
-          method: request.method,
-          url: request.url,
-          headers: request.headers,
-          data: request.body,
-        });
+        response = await withRequestDeadline(this.timeoutMs, (signal) =>
+          this.http.request<string>({
+            method: request.method,
+            url: request.url,
+            headers: request.headers,
+            data: request.body,
+            signal,
+          }),
+        );
       } catch (error: unknown) {
         const failure = classifyFailure(error);
         this.report(conn, request.kind, failure.outcome, null, started);
@@ -334,6 +348,22 @@ export class LaceworkClient {
         continue;
       }
       return response;
+    }
+  }
+
+  /**
+   * Applies today's host policy to the stored organization URL before any connection: a row written by hand, or a
+   * host since removed from the allow-list, is refused. Names under lacework.net are checked again after DNS.
+   */
+  private assertAllowedOrigin(request: OutgoingRequest): void {
+    const origin = new URL(request.url).origin;
+    const allowed = normalizeOrganizationUrl(origin, this.extraAllowedHosts);
+    if (!allowed.ok) {
+      throw new LaceworkRequestError(
+        'bad_request',
+        `organization URL is not allowed: ${allowed.reason}`,
+        contextOf(request, null),
+      );
     }
   }
 

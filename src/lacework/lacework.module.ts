@@ -24,6 +24,7 @@ import { LaceworkCallEvents } from './lacework-call.events';
         new LaceworkClient({
           budget,
           timeoutMs: config.laceworkTimeoutMs,
+          extraAllowedHosts: config.laceworkExtraAllowedHosts,
           backoffBaseMs: config.laceworkRetryBaseMs,
           maxAttempts: config.laceworkMaxAttempts,
           onCall: (event) => {

@@ -2,8 +2,19 @@ import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http
 import { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 
-/** One planned answer: a bare status, or a status with extra headers and an extra delay. */
-export type PlannedResponse = number | { status: number; headers?: Record<string, string>; delayMs?: number };
+/**
+ * One planned answer: a bare status, or a status with extra headers, an extra delay, and a body drip-fed after the
+ * headers (`dripBytes` bytes, one every `dripEveryMs`), like a server that keeps a client waiting.
+ */
+export type PlannedResponse =
+  | number
+  | {
+      status: number;
+      headers?: Record<string, string>;
+      delayMs?: number;
+      dripBytes?: number;
+      dripEveryMs?: number;
+    };
 
 /** One request as the fake saw it. */
 export interface ReceivedWebhook {
@@ -16,6 +27,8 @@ export interface ReceivedWebhook {
   status: number;
   /** Date.now() when the whole request had arrived. */
   at: number;
+  /** Date.now() when the response had been written to its end, or the client went away; null until then. */
+  endedAt: number | null;
   method: string;
   path: string;
 }
@@ -144,7 +157,7 @@ export class FakeDownstream {
     // A forged request must not use up a planned answer meant for the genuine ones.
     const planned: PlannedResponse = rejected ? 401 : (this.plan.shift() ?? this.defaultStatus);
     const response = typeof planned === 'number' ? { status: planned } : planned;
-    this.received.push({
+    const record: ReceivedWebhook = {
       id: headers['webhook-id'] ?? '',
       timestamp: headers['webhook-timestamp'] ?? '',
       signatureValid,
@@ -154,12 +167,19 @@ export class FakeDownstream {
       at: Date.now(),
       method: req.method ?? '',
       path: req.url ?? '',
-    });
+      endedAt: null,
+    };
+    this.received.push(record);
+    res.once('close', () => (record.endedAt ??= Date.now()));
     const send = (): void => {
       if (res.destroyed) {
         return;
       }
       res.writeHead(response.status, { 'content-type': 'text/plain', ...response.headers });
+      if (response.dripBytes !== undefined) {
+        this.drip(res, response.dripBytes, response.dripEveryMs ?? 500);
+        return;
+      }
       res.end(response.status === 204 || response.status === 304 ? undefined : `${response.status}\n`);
     };
     const delayMs = this.latencyMs + (response.delayMs ?? 0);
@@ -172,6 +192,28 @@ export class FakeDownstream {
       send();
     }, delayMs);
     this.timers.add(timer);
+  }
+
+  /** Writes one byte every `everyMs` after the headers, then ends; stops when the client goes away. */
+  private drip(res: ServerResponse, bytes: number, everyMs: number): void {
+    let left = bytes;
+    const tick = (): void => {
+      if (res.destroyed) {
+        return;
+      }
+      if (left <= 0) {
+        res.end();
+        return;
+      }
+      left -= 1;
+      res.write('.');
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        tick();
+      }, everyMs);
+      this.timers.add(timer);
+    };
+    tick();
   }
 
   private verify(body: string, headers: Record<string, string>): boolean {
