@@ -1,5 +1,6 @@
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import { isLosslessNumber } from 'lossless-json';
+import { realSleep } from '../common/time';
 import {
   LaceworkAlertGoneError,
   LaceworkAuthError,
@@ -68,7 +69,6 @@ const UPSTREAM_MESSAGE_MAX = 200;
 // Tokens and secrets are long unbroken runs; an echoed one must not reach an error message.
 const TOKEN_LIKE = /[A-Za-z0-9_\-.+/=]{24,}/g;
 
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The only code that talks to the Lacework API v2: tokens, alert listing with paging, alert scopes, the
