@@ -499,6 +499,8 @@ describe('alerts API: list, detail and stored documents', () => {
             completedAt: null,
             documentHash: null,
             failedScopes: [],
+            failedAttempts: 0,
+            lastError: null,
             scopes: {
               Details: { outcome: 'ok', attempts: 1, error: null },
               Investigation: { outcome: 'failed', attempts: 2, error: 'timeout after 60000 ms' },
@@ -516,6 +518,8 @@ describe('alerts API: list, detail and stored documents', () => {
             completedAt: '2024-05-01T10:06:00.000Z',
             documentHash: 'b'.repeat(64),
             failedScopes: ['Events'],
+            failedAttempts: 0,
+            lastError: null,
             scopes: {
               Details: { outcome: 'ok', attempts: 1, error: null },
               Investigation: { outcome: 'ok', attempts: 1, error: null },

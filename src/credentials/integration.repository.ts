@@ -6,7 +6,6 @@ import { ConflictError } from '../common/domain.errors';
 import { CursorKey } from '../common/pagination';
 import { IntegrationEntity } from './integration.entity';
 
-
 /** Integrations in PostgreSQL. A deleted integration keeps its row (and history) with `deleted_at` set. */
 @Injectable()
 export class IntegrationRepository {

@@ -26,6 +26,7 @@ import { LaceworkCallEvents } from './lacework-call.events';
           timeoutMs: config.laceworkTimeoutMs,
           backoffBaseMs: config.laceworkRetryBaseMs,
           maxAttempts: config.laceworkMaxAttempts,
+          maxPages: config.laceworkMaxPages,
           onCall: (event) => {
             calls.record({ ...event, runId: currentCallContext()?.runId ?? null });
             events.emit(event);

@@ -30,7 +30,6 @@ interface IntegrationBudget {
   queue: Promise<void>;
 }
 
-
 /** Sliding log of request start times per integration, held in this process only. */
 export class InMemoryRequestBudget implements RequestBudget {
   private readonly windowMs: number;

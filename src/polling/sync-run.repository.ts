@@ -56,7 +56,6 @@ export interface PageProgress {
   filtered: number;
 }
 
-
 /** Sync runs in PostgreSQL; the partial unique index allows one running run per integration across replicas. */
 @Injectable()
 export class SyncRunRepository {
