@@ -1,6 +1,5 @@
 /** SQLSTATE codes the service reacts to. */
 export const UNIQUE_VIOLATION = '23505';
-export const DEADLOCK_DETECTED = '40P01';
 
 /** The SQLSTATE of a database error (TypeORM wraps the driver's error in `driverError`), or undefined. */
 export function pgErrorCode(error: unknown): string | undefined {
