@@ -12,26 +12,17 @@ const ALERTS = 4;
 
 /** A listed alert whose list record differs in every round, so each round stores a new version. */
 function listed(alertId: string, round: number): IntakeAlert {
-  const recordJson = JSON.stringify({
-    alertId: Number(alertId),
+  const fields = {
     severity: 'High',
     status: 'Open',
     alertType: 'NewViolation',
     alertName: `round ${round}`,
     startTime: '2026-05-01T10:00:00.000Z',
     endTime: '2026-05-01T11:00:00.000Z',
-  });
+  };
+  const recordJson = JSON.stringify({ alertId: Number(alertId), ...fields });
   return {
-    alert: {
-      alertId,
-      severity: 'High',
-      status: 'Open',
-      alertType: 'NewViolation',
-      alertName: `round ${round}`,
-      startTime: '2026-05-01T10:00:00.000Z',
-      endTime: '2026-05-01T11:00:00.000Z',
-      recordJson,
-    },
+    alert: { alertId, ...fields, recordJson },
     listHash: createHash('sha256').update(recordJson).digest('hex'),
     severityRank: 1,
     kept: true,
