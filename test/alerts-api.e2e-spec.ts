@@ -325,7 +325,7 @@ describe('alerts API: list, detail and stored documents', () => {
       ['severity=Huge', 'severity: must be one of Critical, High, Medium, Low, Info'],
       ['severity=High&severity=high', 'severity: must be one of Critical, High, Medium, Low, Info'],
       ['severity=', 'severity: must be one of Critical, High, Medium, Low, Info'],
-      ['state=open', 'state: must be one of pending, complete, incomplete, filtered, gone'],
+      ['state=open', 'state: must be one of pending, complete, incomplete, filtered, gone, failed'],
       ['status=Open&status=Closed', /^status: /],
       ['since=yesterday', 'since: must be an RFC 3339 date-time such as 2024-05-01T00:00:00Z'],
       ['since=2024-05-01', /^since: /],
