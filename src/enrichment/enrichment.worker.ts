@@ -115,7 +115,10 @@ export class EnrichmentWorker implements OnApplicationShutdown {
         const round = [...this.wanted];
         this.wanted.clear();
         for (const id of round) {
-          await this.fill(id);
+          // One integration that cannot be filled (deleted, database hiccup) must not hold the others back.
+          await this.fill(id).catch((error: unknown) =>
+            this.logger.warn(`integration ${id}: could not claim enrichment work: ${describeError(error)}`),
+          );
         }
       }
     } finally {
