@@ -8,8 +8,11 @@ import { LaceworkClient } from '../src/lacework/lacework.client';
 import { InMemoryRequestBudget } from '../src/lacework/request-budget';
 
 const SECRET = 'whsec_' + Buffer.alloc(32, 5).toString('base64');
-const KEY = { keyId: 'BENCH_KEY_000000000000000000000000', secret: '_bench_secret_0123456789abcdefghij' };
-const HOUR = 3_600_000;
+export const KEY = {
+  keyId: 'BENCH_KEY_000000000000000000000000',
+  secret: '_bench_secret_0123456789abcdefghij',
+};
+export const HOUR = 3_600_000;
 
 export interface BenchRow {
   measure: string;
@@ -18,7 +21,7 @@ export interface BenchRow {
   ratio: string;
 }
 
-async function freshDatabase(adminUrl: string, name: string): Promise<string> {
+export async function freshDatabase(adminUrl: string, name: string): Promise<string> {
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -33,7 +36,7 @@ async function count(db: Client, sql: string): Promise<number> {
   return Number((await db.query<{ n: string }>(sql)).rows[0].n);
 }
 
-function peakRssMb(pid: number | undefined): number {
+export function peakRssMb(pid: number | undefined): number {
   if (pid === undefined) {
     return NaN;
   }

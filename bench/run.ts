@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { boundedMemory } from './memory-bench';
 import { budgetUse, deliveryRate, endToEndLatency, naiveBaseline, throughput } from './pipeline-bench';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -108,6 +109,15 @@ async function main(): Promise<void> {
     `median ${fmt(e2e.medianMs, 0)} ms, max ${fmt(e2e.maxMs, 0)} ms`,
     'one poll (1 s) + 6 scope calls + 1 delivery',
     fmt(e2e.medianMs / 1000, 2),
+  ]);
+
+  log('bounded memory (50 integrations, two 128 KiB scope answers per alert) ...');
+  const memory = await boundedMemory(ADMIN_URL, quick);
+  rows.push([
+    `Memory: peak RSS, ${memory.capped.integrations} integrations, ${fmt(memory.capped.answerMb, 0)} MB of answers, caps 8 alerts / 16 MiB`,
+    `${fmt(memory.capped.peakRssMb, 0)} MB (${fmt(memory.capped.seconds)} s)`,
+    `caps lifted (200 alerts in flight): ${fmt(memory.uncapped.peakRssMb, 0)} MB (${fmt(memory.uncapped.seconds)} s)`,
+    fmt(memory.capped.peakRssMb / memory.uncapped.peakRssMb, 2),
   ]);
 
   const table = [

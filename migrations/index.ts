@@ -2,6 +2,7 @@ import { InitialSchema1795800000000 } from './1795800000000-InitialSchema';
 import { LaceworkCallLog1795800100000 } from './1795800100000-LaceworkCallLog';
 import { SyncRunProgress1795800200000 } from './1795800200000-SyncRunProgress';
 import { DashboardIndexes1795800400000 } from './1795800400000-DashboardIndexes';
+import { EnrichmentFailures1795800800000 } from './1795800800000-EnrichmentFailures';
 import { ExtraScopes1795801200000 } from './1795801200000-ExtraScopes';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests load the same set. */
@@ -10,5 +11,6 @@ export const MIGRATIONS = [
   LaceworkCallLog1795800100000,
   SyncRunProgress1795800200000,
   DashboardIndexes1795800400000,
+  EnrichmentFailures1795800800000,
   ExtraScopes1795801200000,
 ];

@@ -325,7 +325,7 @@ describe('alerts API: list, detail and stored documents', () => {
       ['severity=Huge', 'severity: must be one of Critical, High, Medium, Low, Info'],
       ['severity=High&severity=high', 'severity: must be one of Critical, High, Medium, Low, Info'],
       ['severity=', 'severity: must be one of Critical, High, Medium, Low, Info'],
-      ['state=open', 'state: must be one of pending, complete, incomplete, filtered, gone'],
+      ['state=open', 'state: must be one of pending, complete, incomplete, filtered, gone, failed'],
       ['status=Open&status=Closed', /^status: /],
       ['since=yesterday', 'since: must be an RFC 3339 date-time such as 2024-05-01T00:00:00Z'],
       ['since=2024-05-01', /^since: /],
@@ -499,6 +499,8 @@ describe('alerts API: list, detail and stored documents', () => {
             completedAt: null,
             documentHash: null,
             failedScopes: [],
+            failedAttempts: 0,
+            lastError: null,
             scopes: {
               Details: { outcome: 'ok', attempts: 1, error: null },
               Investigation: { outcome: 'failed', attempts: 2, error: 'timeout after 60000 ms' },
@@ -516,6 +518,8 @@ describe('alerts API: list, detail and stored documents', () => {
             completedAt: '2024-05-01T10:06:00.000Z',
             documentHash: 'b'.repeat(64),
             failedScopes: ['Events'],
+            failedAttempts: 0,
+            lastError: null,
             scopes: {
               Details: { outcome: 'ok', attempts: 1, error: null },
               Investigation: { outcome: 'ok', attempts: 1, error: null },

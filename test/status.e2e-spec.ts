@@ -335,7 +335,13 @@ describe('dashboard: status of every integration, charts', () => {
         lastSuccessAt: null,
         cursor: null,
         lagSeconds: null,
-        backlog: { enrichmentPending: 0, incomplete: 0, deliveryPending: 0, deliveryDead: 0 },
+        backlog: {
+          enrichmentPending: 0,
+          enrichmentFailed: 0,
+          incomplete: 0,
+          deliveryPending: 0,
+          deliveryDead: 0,
+        },
         alertsLast24h: { Critical: 0, High: 0, Medium: 0, Low: 0, Info: 0 },
         budget: {
           requestsPerHour: 480,
@@ -365,7 +371,13 @@ describe('dashboard: status of every integration, charts', () => {
           error: null,
         },
         lastSuccessAt: run.finished_at.toISOString(),
-        backlog: { enrichmentPending: 2, incomplete: 0, deliveryPending: 0, deliveryDead: 0 },
+        backlog: {
+          enrichmentPending: 2,
+          enrichmentFailed: 0,
+          incomplete: 0,
+          deliveryPending: 0,
+          deliveryDead: 0,
+        },
         alertsLast24h: { Critical: 2, High: 4, Medium: 0, Low: 0, Info: 0 },
         budget: {
           requestsPerHour: 480,
@@ -474,9 +486,17 @@ describe('dashboard: status of every integration, charts', () => {
 
     it('leaves deleted integrations out and counts exactly what the database holds', async () => {
       expect(body.integrations.map((i) => i.name)).not.toContain('deleted');
-      const counts = await db.query<{ id: string; ep: number; inc: number; dp: number; dd: number }>(
+      const counts = await db.query<{
+        id: string;
+        ep: number;
+        ef: number;
+        inc: number;
+        dp: number;
+        dd: number;
+      }>(
         `SELECT i.id,
                 (SELECT count(*)::int FROM alert_versions v WHERE v.integration_id = i.id AND v.state = 'pending') AS ep,
+                (SELECT count(*)::int FROM alert_versions v WHERE v.integration_id = i.id AND v.state = 'failed') AS ef,
                 (SELECT count(*)::int FROM alerts a WHERE a.integration_id = i.id AND a.state = 'incomplete') AS inc,
                 (SELECT count(*)::int FROM deliveries d
                   WHERE d.integration_id = i.id AND d.state IN ('pending', 'failed')) AS dp,
@@ -486,7 +506,13 @@ describe('dashboard: status of every integration, charts', () => {
       expect(body.integrations.map((i) => [i.id, i.backlog])).toEqual(
         counts.map((c) => [
           c.id,
-          { enrichmentPending: c.ep, incomplete: c.inc, deliveryPending: c.dp, deliveryDead: c.dd },
+          {
+            enrichmentPending: c.ep,
+            enrichmentFailed: c.ef,
+            incomplete: c.inc,
+            deliveryPending: c.dp,
+            deliveryDead: c.dd,
+          },
         ]),
       );
       const sum = (f: (c: (typeof counts)[number]) => number) => counts.reduce((s, c) => s + f(c), 0);
@@ -510,6 +536,7 @@ describe('dashboard: status of every integration, charts', () => {
           ...Object.fromEntries(recent.map((r) => [r.severity, r.n])),
         },
         enrichmentPending: sum((c) => c.ep),
+        enrichmentFailed: sum((c) => c.ef),
         incomplete: sum((c) => c.inc),
         deliveryPending: sum((c) => c.dp),
         deliveryDead: sum((c) => c.dd),

@@ -17,6 +17,8 @@ export interface AppConfig {
   laceworkTimeoutMs: number;
   laceworkRetryBaseMs: number;
   laceworkMaxAttempts: number;
+  /** Pages one alert listing may follow before the run fails. */
+  laceworkMaxPages: number;
   laceworkBudgetWindowMs: number;
   laceworkBudgetSlices: number;
   schedulerEnabled: boolean;
@@ -24,6 +26,12 @@ export interface AppConfig {
   schedulerTickMs: number;
   workerId: string;
   enrichmentConcurrency: number;
+  /** Alert versions enriched at once in this process, all integrations together. */
+  enrichmentMaxInFlight: number;
+  /** Bytes of Lacework scope answers this process holds at once before new scope calls wait. */
+  enrichmentMaxAnswerBytesInFlight: number;
+  /** Attempts of a version that fail outside its scopes (assembly, storing) before it is marked failed. */
+  enrichmentMaxAttempts: number;
   scopeMaxAttempts: number;
   scopeRetryBaseMs: number;
   changeRelistMinutes: number;

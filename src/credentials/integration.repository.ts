@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, QueryFailedError, Repository } from 'typeorm';
+import { UNIQUE_VIOLATION } from '../common/pg-error-codes';
 import { ConflictError } from '../common/domain.errors';
 import { CursorKey } from '../common/pagination';
 import { IntegrationEntity } from './integration.entity';
-
-const UNIQUE_VIOLATION = '23505';
 
 /** Integrations in PostgreSQL. A deleted integration keeps its row (and history) with `deleted_at` set. */
 @Injectable()

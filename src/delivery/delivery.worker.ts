@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { InFlightWork } from '../common/in-flight-work';
+import { LeasedWorker } from '../common/worker/leased-worker';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import {
@@ -38,14 +38,12 @@ export class DeliveryWorker implements OnApplicationShutdown {
   private readonly inFlight = new Map<string, string>();
   /** Delivery id -> destination id of every delivery in flight here, for the per-destination cap. */
   private readonly slotHolders = new Map<string, string>();
-  private readonly running = new InFlightWork();
+  private readonly leases: LeasedWorker;
   private readonly breakers = new Map<string, CircuitBreakerState>();
   private readonly outcomeWrittenAt = new Map<string, number>();
   private cache: { at: number; rows: DestinationRow[]; opened: Map<string, OpenedDestination> } | null = null;
   private pumping = false;
   private pumpAgain = false;
-  private stopping = false;
-  private leaseTimer: NodeJS.Timeout | null = null;
   private readonly breakerOptions: CircuitBreakerOptions;
 
   constructor(
@@ -61,11 +59,20 @@ export class DeliveryWorker implements OnApplicationShutdown {
       minRequests: config.circuitMinRequests,
       probeAfterMs: config.circuitProbeAfterMs,
     };
+    this.leases = new LeasedWorker({
+      worker: 'delivery',
+      leaseSeconds: config.leaseSeconds,
+      held: () => [...new Set(this.inFlight.values())],
+      renew: (held) => this.deliveries.extendLeases(held, config.leaseSeconds),
+      release: (held) => this.deliveries.release(held),
+      onRenewalFailure: (worker) => metrics.recordLeaseRenewalFailure(worker),
+      logger: this.logger,
+    });
   }
 
   /** Claims and starts as many due deliveries as there are free slots; probes paused destinations when due. */
   async pump(): Promise<void> {
-    if (this.stopping) {
+    if (this.leases.stopping) {
       return;
     }
     if (this.pumping) {
@@ -77,7 +84,7 @@ export class DeliveryWorker implements OnApplicationShutdown {
       do {
         this.pumpAgain = false;
         await this.pumpOnce();
-      } while (this.pumpAgain && !this.stopping);
+      } while (this.pumpAgain && !this.leases.stopping);
     } finally {
       this.pumping = false;
     }
@@ -85,20 +92,15 @@ export class DeliveryWorker implements OnApplicationShutdown {
 
   /** Resolves when nothing is in flight in this process (tests, shutdown). */
   drain(): Promise<void> {
-    return this.running.drain();
+    return this.leases.drain();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    if (this.leaseTimer !== null) {
-      clearInterval(this.leaseTimer);
-    }
-    await this.running.drainWithin(5_000);
-    await this.deliveries.release([...new Set(this.inFlight.values())]).catch(() => undefined);
+  onApplicationShutdown(): Promise<void> {
+    return this.leases.shutdown();
   }
 
   private async pumpOnce(): Promise<void> {
-    this.ensureLeaseTimer();
+    this.leases.ensureRenewal();
     const { rows, opened } = await this.loadDestinations();
     for (const row of rows.filter((r) => r.paused_reason !== null)) {
       await this.probeWhenDue(row, opened);
@@ -166,7 +168,7 @@ export class DeliveryWorker implements OnApplicationShutdown {
         this.slotHolders.delete(delivery.id);
         void this.pump().catch(() => undefined);
       });
-    void this.running.track(work);
+    void this.leases.track(work);
   }
 
   private async deliver(
@@ -298,19 +300,5 @@ export class DeliveryWorker implements OnApplicationShutdown {
 
   private invalidateCache(): void {
     this.cache = null;
-  }
-
-  private ensureLeaseTimer(): void {
-    if (this.leaseTimer !== null) {
-      return;
-    }
-    this.leaseTimer = setInterval(
-      () =>
-        void this.deliveries
-          .extendLeases([...new Set(this.inFlight.values())], this.config.leaseSeconds)
-          .catch(() => undefined),
-      Math.max(1000, (this.config.leaseSeconds * 1000) / 3),
-    );
-    this.leaseTimer.unref();
   }
 }

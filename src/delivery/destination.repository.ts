@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryFailedError } from 'typeorm';
+import { UNIQUE_VIOLATION } from '../common/pg-error-codes';
 import { ConflictError } from '../common/domain.errors';
 import { CursorKey } from '../common/pagination';
 import { rowsOf } from '../database/query-result';
@@ -37,7 +38,6 @@ export type DestinationWrite = Pick<
   | 'enabled'
 >;
 
-const UNIQUE_VIOLATION = '23505';
 const CLOSED = JSON.stringify(closedCircuit());
 
 /** Delivery destinations. Deleted ones keep their row so delivery history still names them. */

@@ -48,14 +48,15 @@ export class AlertIntakeRepository {
     const byId = new Map(page.map((a) => [a.alert.alertId, a]));
     return this.dataSource.transaction(async (m) => {
       const existing: ExistingRow[] = await m.query(
+        // Alert rows are locked in id order, before any of their versions: the one order every writer uses.
         `SELECT id, alert_id, list_hash FROM alerts
-          WHERE integration_id = $1 AND alert_id = ANY($2::text[]) FOR UPDATE`,
-        [integrationId, [...byId.keys()]],
+          WHERE integration_id = $1 AND alert_id = ANY($2::text[]) ORDER BY id FOR NO KEY UPDATE`,
+        [integrationId, [...byId.keys()].sort()],
       );
       const known = new Map(existing.map((r) => [r.alert_id, r]));
       const fresh: IntakeAlert[] = [];
       const changed: { row: ExistingRow; item: IntakeAlert }[] = [];
-      for (const item of byId.values()) {
+      for (const item of [...byId.values()].sort((a, b) => compareText(a.alert.alertId, b.alert.alertId))) {
         const row = known.get(item.alert.alertId);
         if (row === undefined) {
           fresh.push(item);
@@ -159,6 +160,10 @@ export class AlertIntakeRepository {
       ],
     );
   }
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function columns(items: IntakeAlert[], version: (i: IntakeAlert) => number): unknown[] {

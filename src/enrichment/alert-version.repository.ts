@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { rowsOf } from '../database/query-result';
 import { statesThatMayBecome } from '../delivery/delivery-state';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { ScopeName } from '../lacework/lacework.types';
 
 export interface ClaimedVersion {
@@ -179,9 +179,107 @@ export class AlertVersionRepository {
     );
   }
 
+  /**
+   * Records an attempt that failed outside the scopes (assembling the document, storing it): keeps every scope
+   * answer fetched so far, so the next attempt pays only for what is missing, and counts the failure. Below
+   * `maxAttempts` the version waits until `retryAt`; at the bound it becomes `failed` with the reason, and so does its
+   * alert while this is its current version. Returns the resulting state, or 'lost' when the claim was gone.
+   */
+  async recordFailure(
+    claimed: ClaimedVersion,
+    scopes: StoredScope[],
+    reason: string,
+    maxAttempts: number,
+    retryAt: Date,
+  ): Promise<'failed' | 'retry' | 'lost'> {
+    return this.dataSource.transaction(async (m) => {
+      await lockAlert(m, claimed.alertRowId);
+      const rows: { state: string }[] = rowsOf(
+        await m.query(
+          `UPDATE alert_versions
+              SET failed_attempts = failed_attempts + 1, last_error = $3,
+                  state = CASE WHEN failed_attempts + 1 >= $4 THEN 'failed' ELSE state END,
+                  next_attempt_at = $5, lease_owner = NULL, lease_until = NULL
+            WHERE id = $1 AND lease_owner = $2 AND state = 'pending'
+          RETURNING state`,
+          [claimed.id, claimed.leaseToken, reason, maxAttempts, retryAt],
+        ),
+      );
+      if (rows.length === 0) {
+        return 'lost';
+      }
+      if (scopes.length > 0) {
+        await m.query(
+          `INSERT INTO alert_scopes (alert_version_id, scope, outcome, data, attempts, last_error, updated_at)
+           SELECT $1, *, now() FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::text[])
+           ON CONFLICT (alert_version_id, scope) DO UPDATE
+             SET outcome = EXCLUDED.outcome, data = EXCLUDED.data, attempts = EXCLUDED.attempts,
+                 last_error = EXCLUDED.last_error, updated_at = now()`,
+          [
+            claimed.id,
+            scopes.map((s) => s.scope),
+            scopes.map((s) => s.outcome),
+            scopes.map((s) => s.data),
+            scopes.map((s) => s.attempts),
+            scopes.map((s) => s.error),
+          ],
+        );
+      }
+      if (rows[0].state !== 'failed') {
+        return 'retry';
+      }
+      await m.query(
+        `UPDATE alerts SET state = 'failed', updated_at = now() WHERE id = $1 AND current_version = $2`,
+        [claimed.alertRowId, claimed.version],
+      );
+      return 'failed';
+    });
+  }
+
+  /**
+   * Puts a `failed` version back in the queue with a fresh count of attempts (an operator's replay). Its stored
+   * scope answers are kept. 'not_failed' when that version is in another state, 'superseded' when the alert has a
+   * newer version, 'not_found' when there is no such version.
+   */
+  async requeueFailed(
+    alertRowId: string,
+    version: number,
+  ): Promise<'requeued' | 'not_found' | 'not_failed' | 'superseded'> {
+    return this.dataSource.transaction(async (m) => {
+      const alerts: { current_version: number }[] = await m.query(
+        `SELECT current_version FROM alerts WHERE id = $1::bigint FOR NO KEY UPDATE`,
+        [alertRowId],
+      );
+      const found: { state: string }[] = await m.query(
+        `SELECT state FROM alert_versions WHERE alert_row_id = $1::bigint AND version = $2 FOR NO KEY UPDATE`,
+        [alertRowId, version],
+      );
+      if (alerts.length === 0 || found.length === 0) {
+        return 'not_found';
+      }
+      if (found[0].state !== 'failed') {
+        return 'not_failed';
+      }
+      if (alerts[0].current_version !== version) {
+        return 'superseded';
+      }
+      await m.query(
+        `UPDATE alert_versions SET state = 'pending', failed_attempts = 0, next_attempt_at = now(),
+                lease_owner = NULL, lease_until = NULL
+          WHERE alert_row_id = $1::bigint AND version = $2`,
+        [alertRowId, version],
+      );
+      await m.query(`UPDATE alerts SET state = 'pending', updated_at = now() WHERE id = $1::bigint`, [
+        alertRowId,
+      ]);
+      return 'requeued';
+    });
+  }
+
   /** Details answered 404: the alert no longer exists in Lacework; nothing will be delivered. */
   async markGone(claimed: ClaimedVersion): Promise<boolean> {
     return this.dataSource.transaction(async (m) => {
+      await lockAlert(m, claimed.alertRowId);
       const rows: unknown[] = rowsOf(
         await m.query(
           `UPDATE alert_versions SET state = 'gone', lease_owner = NULL, lease_until = NULL, completed_at = now()
@@ -207,11 +305,15 @@ export class AlertVersionRepository {
   async complete(claimed: ClaimedVersion, done: CompletedVersion): Promise<boolean> {
     const state = done.failedScopes.length > 0 ? 'incomplete' : 'complete';
     // One statement, so one round trip and one atomic change: version, alert, scope outcomes, outbox.
+    // The alert is locked before its version (the one-time EXISTS filter runs before the version is scanned): the
+    // order intake takes them in, so the two never deadlock.
     const rows: { completed: boolean }[] = await this.dataSource.query(
-      `WITH v AS (
+      `WITH locked AS (SELECT id FROM alerts WHERE id = $7 FOR NO KEY UPDATE),
+       v AS (
          UPDATE alert_versions SET state = $3, document = $4, document_hash = $5, failed_scopes = $6::text[],
                 lease_owner = NULL, lease_until = NULL, completed_at = now()
-          WHERE id = $1 AND lease_owner = $2 AND state = 'pending' RETURNING id),
+          WHERE id = $1 AND lease_owner = $2 AND state = 'pending' AND EXISTS (SELECT 1 FROM locked)
+          RETURNING id),
        a AS (
          UPDATE alerts SET state = $3, failed_scopes = $6::text[], updated_at = now()
           WHERE id = $7 AND current_version = $8 AND EXISTS (SELECT 1 FROM v) RETURNING 1),
@@ -258,6 +360,11 @@ export class AlertVersionRepository {
     );
     return rows[0]?.completed === true;
   }
+}
+
+/** Locks an alert row before any of its versions: every writer takes alert, then version, so none deadlock. */
+async function lockAlert(m: EntityManager, alertRowId: string): Promise<void> {
+  await m.query(`SELECT 1 FROM alerts WHERE id = $1 FOR NO KEY UPDATE`, [alertRowId]);
 }
 
 /** Stable per alert version: the same on every retry and replay, so receivers can deduplicate. */

@@ -2,6 +2,7 @@ import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios
 import { isLosslessNumber } from 'lossless-json';
 import { withRequestDeadline } from '../common/net/request-deadline';
 import { normalizeOrganizationUrl } from '../credentials/organization-url';
+import { realSleep } from '../common/time';
 import {
   LaceworkAlertGoneError,
   LaceworkAuthError,
@@ -51,6 +52,8 @@ export interface LaceworkClientOptions {
   tokenExpirySeconds?: number;
   /** Budget waits at least this long are reported through `onCall` as `budget_wait`; 250 ms by default. */
   budgetWaitReportMs?: number;
+  /** Pages one listing may follow; a next-page chain longer than this fails the listing. 1000 by default. */
+  maxPages?: number;
   /** Largest answer body accepted; 64 MiB by default. */
   maxResponseBytes?: number;
   now?: () => number;
@@ -75,8 +78,6 @@ const UPSTREAM_MESSAGE_MAX = 200;
 // Tokens and secrets are long unbroken runs; an echoed one must not reach an error message.
 const TOKEN_LIKE = /[A-Za-z0-9_\-.+/=]{24,}/g;
 
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * The only code that talks to the Lacework API v2: tokens, alert listing with paging, alert scopes, the
  * per-integration request budget, retries and rate-limit handling.
@@ -88,6 +89,7 @@ export class LaceworkClient {
   private readonly budget: RequestBudget;
   private readonly tokens: TokenCache;
   private readonly maxAttempts: number;
+  private readonly maxPages: number;
   private readonly backoffBaseMs: number;
   private readonly backoffCapMs: number;
   private readonly rateLimitDefaultWaitMs: number;
@@ -102,6 +104,7 @@ export class LaceworkClient {
   constructor(options: LaceworkClientOptions) {
     this.budget = options.budget;
     this.maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? 4));
+    this.maxPages = Math.max(1, Math.floor(options.maxPages ?? 1000));
     this.backoffBaseMs = options.backoffBaseMs ?? 1000;
     this.backoffCapMs = options.backoffCapMs ?? 30_000;
     this.rateLimitDefaultWaitMs = options.rateLimitDefaultWaitMs ?? 60_000;
@@ -163,6 +166,7 @@ export class LaceworkClient {
    * 204 ends the listing without a page.
    * @throws LaceworkRequestError before sending anything when the window is empty or longer than 7 days.
    * @throws LaceworkForeignOriginError when a nextPage points at another origin; nothing is sent to it.
+   * @throws LaceworkRequestError when a page past `maxPages` is offered; nothing is sent for it.
    */
   async *listAlerts(conn: LaceworkConnection, window: { start: Date; end: Date }): AsyncGenerator<AlertPage> {
     const startMs = window.start.getTime();
@@ -200,6 +204,14 @@ export class LaceworkClient {
         }
         if (visited.has(next)) {
           throw new LaceworkRequestError('bad_response', 'nextPage repeats an earlier page', context);
+        }
+        if (pageNumber >= this.maxPages) {
+          // A next-page chain that never ends would keep a run (and its lane) busy for ever.
+          throw new LaceworkRequestError(
+            'bad_response',
+            `the listing still offers a next page after ${this.maxPages} pages (LACEWORK_MAX_PAGES)`,
+            context,
+          );
         }
       }
       yield { alerts, pageNumber };

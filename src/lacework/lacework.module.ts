@@ -27,6 +27,7 @@ import { LaceworkCallEvents } from './lacework-call.events';
           extraAllowedHosts: config.laceworkExtraAllowedHosts,
           backoffBaseMs: config.laceworkRetryBaseMs,
           maxAttempts: config.laceworkMaxAttempts,
+          maxPages: config.laceworkMaxPages,
           onCall: (event) => {
             calls.record({ ...event, runId: currentCallContext()?.runId ?? null });
             events.emit(event);

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { realSleep } from '../common/time';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { currentCallContext } from './call-context';
 import type { RequestBudget, RequestBudgetUsage } from './request-budget';
@@ -24,7 +25,6 @@ interface WaitQueue {
 }
 
 const GRANT_MAX_AGE_MS = 2_000;
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The per-key request budget kept in PostgreSQL, so every replica draws from the same allowance: one row per

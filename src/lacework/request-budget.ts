@@ -1,3 +1,5 @@
+import { HOUR_MS, realSleep } from '../common/time';
+
 /** What {@link RequestBudget.usage} reports for one integration. */
 export interface RequestBudgetUsage {
   used: number;
@@ -27,10 +29,6 @@ interface IntegrationBudget {
   blockedUntil: number;
   queue: Promise<void>;
 }
-
-const HOUR_MS = 3_600_000;
-
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sliding log of request start times per integration, held in this process only. */
 export class InMemoryRequestBudget implements RequestBudget {

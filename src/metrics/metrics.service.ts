@@ -10,6 +10,8 @@ import { MetricsRepository } from './metrics.repository';
 export type DeliveryOutcome = 'delivered' | 'failed' | 'dead' | 'gone';
 
 const PREFIX = 'connector_';
+/** The workers that hold leases; each shows a renewal-failure count from the start, 0 until one fails. */
+const LEASED_WORKERS = ['sync', 'enrichment', 'delivery'] as const;
 
 /**
  * The service's Prometheus metrics, on a registry of its own (several instances can live in one process).
@@ -121,6 +123,13 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     registers: [this.registry],
   });
 
+  private readonly leaseRenewalFailures = new Counter({
+    name: `${PREFIX}lease_renewal_failures_total`,
+    help: 'Failed lease renewals (sync run heartbeats, enrichment and delivery lease extensions) in this process, by worker',
+    labelNames: ['worker'] as const,
+    registers: [this.registry],
+  });
+
   private unsubscribe: (() => void) | null = null;
   private alertWatermark: string | null = null;
   private runWatermark = new Date();
@@ -134,6 +143,9 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     collectDefaultMetrics({ register: this.registry });
     for (const severity of SEVERITY_ORDER) {
       this.alertsSynced.inc({ severity }, 0);
+    }
+    for (const worker of LEASED_WORKERS) {
+      this.leaseRenewalFailures.inc({ worker }, 0);
     }
   }
 
@@ -152,6 +164,11 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   recordDeliveryAttempt(destinationId: string, outcome: DeliveryOutcome, latencyMs: number): void {
     this.deliveries.inc({ destination_id: destinationId, outcome });
     this.deliveryLatency.observe({ outcome }, Math.max(0, latencyMs) / 1000);
+  }
+
+  /** Counts one failed lease renewal of a worker (the shared worker skeleton reports it). */
+  recordLeaseRenewalFailure(worker: string): void {
+    this.leaseRenewalFailures.inc({ worker });
   }
 
   /** The exposition text of every metric, with the database figures read now; one scrape at a time. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { rowsOf } from '../database/query-result';
 import { DataSource, QueryFailedError } from 'typeorm';
+import { UNIQUE_VIOLATION } from '../common/pg-error-codes';
 import { CursorKey } from '../common/pagination';
 
 export type SyncTrigger = 'schedule' | 'manual' | 'backfill';
@@ -54,8 +55,6 @@ export interface PageProgress {
   unchanged: number;
   filtered: number;
 }
-
-const UNIQUE_VIOLATION = '23505';
 
 /** Sync runs in PostgreSQL; the partial unique index allows one running run per integration across replicas. */
 @Injectable()

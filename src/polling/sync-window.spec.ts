@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { backfillProblem, HOUR_MS, MAX_CHUNK_MS, planWindow, splitWindow } from './sync-window';
+import { HOUR_MS } from '../common/time';
+import { backfillProblem, MAX_CHUNK_MS, planWindow, splitWindow } from './sync-window';
 
 const now = new Date('2026-05-10T12:00:00.000Z');
 const base = { now, initialLookbackHours: 24, overlapMinutes: 180, relistMinutes: 60 };

@@ -1,4 +1,5 @@
-export const HOUR_MS = 3_600_000;
+import { HOUR_MS } from '../common/time';
+
 /** Lacework refuses a listing window longer than this. */
 export const MAX_CHUNK_MS = 7 * 24 * HOUR_MS;
 /** How far back Lacework keeps alerts (about 90 days). */

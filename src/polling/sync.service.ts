@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { InFlightWork } from '../common/in-flight-work';
+import { LeasedWorker } from '../common/worker/leased-worker';
 import { ConflictError, InvalidInputError, NotFoundError } from '../common/domain.errors';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '../common/pagination';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { IntegrationsService } from '../credentials/integrations.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { SyncRunExecutor } from './sync-run.executor';
 import { SyncRunRepository, SyncRunRow, SyncTrigger } from './sync-run.repository';
 import { SyncRunView } from './sync-run.view';
@@ -13,16 +14,26 @@ import { backfillProblem, planWindow, splitWindow, TimeWindow } from './sync-win
 @Injectable()
 export class SyncService implements OnApplicationShutdown {
   private readonly logger = new Logger(SyncService.name);
-  private readonly active = new InFlightWork();
-  private heartbeatTimer: NodeJS.Timeout | null = null;
-  private stopping = false;
+  private readonly active: LeasedWorker;
 
   constructor(
     private readonly runs: SyncRunRepository,
     private readonly executor: SyncRunExecutor,
     private readonly integrations: IntegrationsService,
+    metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    // A run's lease is its heartbeat: a run without one for a lease period is resumed by another replica.
+    this.active = new LeasedWorker({
+      worker: 'sync',
+      leaseSeconds: config.leaseSeconds,
+      held: () => this.active.keys(),
+      renew: (ids) => this.runs.heartbeat(ids, config.workerId),
+      release: (ids) => this.runs.release(ids, config.workerId),
+      onRenewalFailure: (worker) => metrics.recordLeaseRenewalFailure(worker),
+      logger: this.logger,
+    });
+  }
 
   /** `POST /integrations/:id/sync`: starts a run now, or reports the one in progress (ConflictError with its id). */
   async startManual(integrationId: string): Promise<{ runId: string }> {
@@ -39,7 +50,7 @@ export class SyncService implements OnApplicationShutdown {
 
   /** Starts a scheduled run for every enabled integration whose poll interval has passed. */
   async startDueRuns(): Promise<number> {
-    if (this.stopping || !this.config.pollingEnabled) {
+    if (this.active.stopping || !this.config.pollingEnabled) {
       return 0;
     }
     let started = 0;
@@ -58,7 +69,7 @@ export class SyncService implements OnApplicationShutdown {
 
   /** Resumes runs whose worker died (no heartbeat for a lease), from the last chunk they stored. */
   async resumeStaleRuns(): Promise<number> {
-    if (this.stopping) {
+    if (this.active.stopping) {
       return 0;
     }
     const stale = await this.runs.claimStale(this.config.workerId, this.config.leaseSeconds);
@@ -97,14 +108,8 @@ export class SyncService implements OnApplicationShutdown {
     return this.active.drain();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    if (this.heartbeatTimer !== null) {
-      clearInterval(this.heartbeatTimer);
-    }
-    const ids = this.active.keys();
-    await this.active.drainWithin(5_000);
-    await this.runs.release(ids, this.config.workerId).catch(() => undefined);
+  onApplicationShutdown(): Promise<void> {
+    return this.active.shutdown();
   }
 
   private async start(
@@ -144,21 +149,9 @@ export class SyncService implements OnApplicationShutdown {
   }
 
   private launch(run: SyncRunRow): void {
-    this.ensureHeartbeat();
     const work = this.executor
       .execute(run)
       .catch((error: unknown) => this.logger.error({ err: error }, `run ${run.id} crashed`));
     void this.active.track(work, run.id);
-  }
-
-  private ensureHeartbeat(): void {
-    if (this.heartbeatTimer !== null) {
-      return;
-    }
-    this.heartbeatTimer = setInterval(
-      () => void this.runs.heartbeat(this.active.keys(), this.config.workerId).catch(() => undefined),
-      Math.max(1000, (this.config.leaseSeconds * 1000) / 3),
-    );
-    this.heartbeatTimer.unref();
   }
 }

@@ -29,6 +29,8 @@ export interface AlertVersionRow {
   completed_at: Date | null;
   document_hash: string | null;
   failed_scopes: string[];
+  failed_attempts: number;
+  last_error: string | null;
 }
 
 export interface AlertScopeRow {
@@ -138,7 +140,7 @@ export class AlertRepository {
   /** Every version of an alert, newest first, without the documents themselves. */
   async listVersions(alertRowId: string): Promise<AlertVersionRow[]> {
     const rows: AlertVersionRow[] = await this.dataSource.query(
-      `SELECT id, version, state, created_at, completed_at, document_hash, failed_scopes
+      `SELECT id, version, state, created_at, completed_at, document_hash, failed_scopes, failed_attempts, last_error
          FROM alert_versions WHERE alert_row_id = $1::bigint ORDER BY version DESC`,
       [alertRowId],
     );

@@ -4,6 +4,15 @@ import type { AlertDeliveryRow, AlertRow, AlertScopeRow, AlertVersionRow } from 
 import { ALERT_STATES } from './dto/list-alerts.query';
 
 const SCOPE_OUTCOMES = ['ok', 'empty', 'unsupported', 'failed', 'pending'] as const;
+const VERSION_STATES = [
+  'pending',
+  'complete',
+  'incomplete',
+  'filtered',
+  'gone',
+  'superseded',
+  'failed',
+] as const;
 
 /** An alert as lists show it: the fields of its current version. */
 export class AlertSummaryView {
@@ -83,13 +92,25 @@ export class AlertDeliveryView {
 
 export class AlertVersionView {
   @ApiProperty() version!: number;
-  @ApiProperty({ example: 'complete' }) state!: string;
+  @ApiProperty({ enum: VERSION_STATES, example: 'complete' }) state!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) completedAt!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'SHA-256 of the assembled document' })
   documentHash!: string | null;
 
   @ApiProperty({ type: [String] }) failedScopes!: string[];
+
+  @ApiProperty({
+    description: 'Attempts that failed outside the scopes (assembling or storing the document)',
+  })
+  failedAttempts!: number;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Why the last such attempt failed; with state `failed`, why the version stopped',
+  })
+  lastError!: string | null;
 
   @ApiProperty({
     description: `One entry per scope, in the order ${SCOPE_NAMES.join(', ')}, then any extra scope (${EXTRA_SCOPE_NAMES.join(', ')}) the version was enriched with`,
@@ -114,6 +135,8 @@ export class AlertVersionView {
       completedAt: v.completed_at === null ? null : v.completed_at.toISOString(),
       documentHash: v.document_hash,
       failedScopes: v.failed_scopes,
+      failedAttempts: v.failed_attempts,
+      lastError: v.last_error,
       scopes: outcomes,
       deliveries: deliveries.map((d) => AlertDeliveryView.of(d)),
     };

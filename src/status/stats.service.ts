@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidInputError, NotFoundError } from '../common/domain.errors';
+import { HOUR_MS } from '../common/time';
 import { TimeseriesBucket, TimeseriesQueryDto } from './dto/timeseries.query';
 import { TimeseriesRepository } from './timeseries.repository';
 import { TimeseriesView } from './timeseries.view';
 
-const HOUR_MS = 3_600_000;
 const BUCKET_MS: Record<TimeseriesBucket, number> = { '1h': HOUR_MS, '1d': 24 * HOUR_MS };
 const DEFAULT_RANGE_MS: Record<TimeseriesBucket, number> = { '1h': 24 * HOUR_MS, '1d': 30 * 24 * HOUR_MS };
 export const MAX_BUCKETS = 1000;

@@ -36,6 +36,7 @@ export interface IntegrationStatusRow {
   last_success_at: Date | null;
   recent_runs: RecentRunRow[];
   enrichment_pending: number;
+  enrichment_failed: number;
   oldest_pending_at: Date | null;
   incomplete: number;
   incomplete_last_24h: number;
@@ -82,6 +83,8 @@ const INTEGRATION_STATUS_SQL = `
                    ORDER BY s.started_at DESC, s.id DESC LIMIT $3) f) AS recent_runs,
          ep.n AS enrichment_pending, ep.oldest AS oldest_pending_at,
          inc.n AS incomplete, inc.recent AS incomplete_last_24h,
+         (SELECT count(*)::int FROM alert_versions v
+           WHERE v.integration_id = i.id AND v.state = 'failed') AS enrichment_failed,
          (SELECT count(*)::int FROM deliveries d
            WHERE d.integration_id = i.id AND d.state IN ('pending', 'failed')) AS delivery_pending,
          dd.n AS delivery_dead, dd.recent AS dead_last_24h,

@@ -52,6 +52,7 @@ function row(read: number): IntegrationStatusRow {
     last_success_at: null,
     recent_runs: [],
     enrichment_pending: 0,
+    enrichment_failed: 0,
     oldest_pending_at: null,
     incomplete: 0,
     incomplete_last_24h: 0,

@@ -175,6 +175,7 @@ function integrationView(
     lagSeconds,
     backlog: {
       enrichmentPending: row.enrichment_pending,
+      enrichmentFailed: row.enrichment_failed,
       incomplete: row.incomplete,
       deliveryPending: row.delivery_pending,
       deliveryDead: row.delivery_dead,
@@ -238,6 +239,7 @@ function totalsOf(
     destinationsNotOk: destinations.filter((d) => d.state !== 'ok').length,
     alertsLast24h: withEverySeverity({}),
     enrichmentPending: 0,
+    enrichmentFailed: 0,
     incomplete: 0,
     deliveryPending: 0,
     deliveryDead: 0,
@@ -250,6 +252,7 @@ function totalsOf(
       totals.alertsLast24h[severity] = (totals.alertsLast24h[severity] ?? 0) + n;
     }
     totals.enrichmentPending += i.backlog.enrichmentPending;
+    totals.enrichmentFailed += i.backlog.enrichmentFailed;
     totals.incomplete += i.backlog.incomplete;
     totals.deliveryPending += i.backlog.deliveryPending;
     totals.deliveryDead += i.backlog.deliveryDead;

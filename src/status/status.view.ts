@@ -32,6 +32,11 @@ export class LastRunView {
 
 export class BacklogView {
   @ApiProperty({ description: 'Alert versions waiting for their scopes' }) enrichmentPending!: number;
+  @ApiProperty({
+    description: 'Alert versions whose enrichment failed for good (assembly or storing); replay them by hand',
+  })
+  enrichmentFailed!: number;
+
   @ApiProperty({ description: 'Alerts whose current version misses a scope for good' }) incomplete!: number;
   @ApiProperty({ description: 'Deliveries not yet made (pending, or failed with a retry scheduled)' })
   deliveryPending!: number;
@@ -125,6 +130,7 @@ export class StatusTotalsView {
   @ApiProperty({ description: 'Destinations not ok' }) destinationsNotOk!: number;
   @ApiProperty({ ...SEVERITY_COUNTS }) alertsLast24h!: Record<string, number>;
   @ApiProperty() enrichmentPending!: number;
+  @ApiProperty() enrichmentFailed!: number;
   @ApiProperty() incomplete!: number;
   @ApiProperty() deliveryPending!: number;
   @ApiProperty() deliveryDead!: number;

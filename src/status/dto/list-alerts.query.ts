@@ -14,7 +14,7 @@ import {
 import { PageQueryDto } from '../../common/pagination';
 import { SEVERITIES, Severity } from '../../credentials/dto/integration-fields';
 
-export const ALERT_STATES = ['pending', 'complete', 'incomplete', 'filtered', 'gone'] as const;
+export const ALERT_STATES = ['pending', 'complete', 'incomplete', 'filtered', 'gone', 'failed'] as const;
 export type AlertState = (typeof ALERT_STATES)[number];
 
 const RFC3339_DATE_TIME =
