@@ -11,6 +11,28 @@ const SECRET = 'whsec_' + Buffer.alloc(32, 5).toString('base64');
 /** The alert id in a delivery's `webhook-id`: `lw_<integrationId>_<alertId>_v<version>`. */
 const alertIdOf = (webhook: { id: string }): string => webhook.id.split('_')[2];
 
+const appEnv = (overrides: Record<string, string>): Record<string, string> => ({
+  SCHEDULER_ENABLED: 'true',
+  SCHEDULER_TICK_MS: '50',
+  LACEWORK_RETRY_BASE_MS: '5',
+  ENRICHMENT_CONCURRENCY: '4',
+  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+  ...overrides,
+});
+
+async function createDestination(app: TestApp, downstream: FakeDownstream): Promise<string> {
+  const res = await app.http
+    .post('/api/v1/destinations')
+    .set(asAdmin)
+    .send({
+      name: `dest-${Math.random().toString(36).slice(2)}`,
+      url: `${downstream.url}/ingest`,
+      signingSecret: SECRET,
+    });
+  expect(res.status).toBe(201);
+  return res.body.id as string;
+}
+
 interface RunRow {
   id: string;
   trigger: string;
@@ -28,14 +50,7 @@ describe('sync lanes and the intake horizon', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    app = await startTestApp(db.url, {
-      SCHEDULER_ENABLED: 'true',
-      POLLING_ENABLED: 'true',
-      SCHEDULER_TICK_MS: '50',
-      LACEWORK_RETRY_BASE_MS: '5',
-      ENRICHMENT_CONCURRENCY: '4',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    });
+    app = await startTestApp(db.url, appEnv({ POLLING_ENABLED: 'true' }));
   });
 
   afterAll(async () => {
@@ -54,19 +69,6 @@ describe('sync lanes and the intake horizon', () => {
     await lacework.close();
     await downstream.close();
   });
-
-  const createDestination = async (): Promise<string> => {
-    const res = await app.http
-      .post('/api/v1/destinations')
-      .set(asAdmin)
-      .send({
-        name: `dest-${Math.random().toString(36).slice(2)}`,
-        url: `${downstream.url}/ingest`,
-        signingSecret: SECRET,
-      });
-    expect(res.status).toBe(201);
-    return res.body.id as string;
-  };
 
   const runsOf = (integrationId: string): Promise<RunRow[]> =>
     db.query<RunRow>(
@@ -95,7 +97,7 @@ describe('sync lanes and the intake horizon', () => {
         severities: ['Low'],
       }),
     );
-    const destinationId = await createDestination();
+    const destinationId = await createDestination(app, downstream);
     const id = await createIntegration(app, lacework, {
       requestsPerHour: 100000,
       minSeverity: 'Critical',
@@ -206,14 +208,7 @@ describe('initial lookback horizon', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    app = await startTestApp(db.url, {
-      SCHEDULER_ENABLED: 'true',
-      POLLING_ENABLED: 'false',
-      SCHEDULER_TICK_MS: '50',
-      LACEWORK_RETRY_BASE_MS: '5',
-      ENRICHMENT_CONCURRENCY: '8',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    });
+    app = await startTestApp(db.url, appEnv({ POLLING_ENABLED: 'false' }));
     lacework = await FakeLacework.start();
     lacework.addKey(KEY);
     downstream = await FakeDownstream.start({ secrets: [SECRET] });
@@ -229,15 +224,11 @@ describe('initial lookback horizon', () => {
   it('never enriches or delivers alerts older than the lookback, through runs that re-list 7 days', async () => {
     const alerts = generateAlerts(120, { start: hourStart(96 * HOUR), hours: 96, firstId: 300_000 });
     lacework.addAlerts(alerts);
-    const destination = await app.http
-      .post('/api/v1/destinations')
-      .set(asAdmin)
-      .send({ name: 'horizon', url: `${downstream.url}/ingest`, signingSecret: SECRET });
-    expect(destination.status).toBe(201);
+    const destinationId = await createDestination(app, downstream);
     const id = await createIntegration(app, lacework, {
       initialLookbackHours: 24,
       requestsPerHour: 100000,
-      destinationId: destination.body.id,
+      destinationId,
     });
     const [integration] = await db.query<{ created_at: Date }>(
       `SELECT created_at FROM integrations WHERE id = $1`,
