@@ -138,7 +138,7 @@ describe('sync lanes and the intake horizon', () => {
     lacework.addAlerts([critical]);
     await waitFor(
       () => deliveredAlertIds().has(critical.alertId),
-      30_000,
+      60_000,
       'the Critical alert to be delivered',
     );
 
