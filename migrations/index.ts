@@ -2,6 +2,8 @@ import { InitialSchema1795800000000 } from './1795800000000-InitialSchema';
 import { LaceworkCallLog1795800100000 } from './1795800100000-LaceworkCallLog';
 import { SyncRunProgress1795800200000 } from './1795800200000-SyncRunProgress';
 import { DashboardIndexes1795800400000 } from './1795800400000-DashboardIndexes';
+import { SyncRunLanes1795800700000 } from './1795800700000-SyncRunLanes';
+import { RetentionIndexes1795800710000 } from './1795800710000-RetentionIndexes';
 import { EnrichmentFailures1795800800000 } from './1795800800000-EnrichmentFailures';
 import { ExtraScopes1795801200000 } from './1795801200000-ExtraScopes';
 
@@ -11,6 +13,8 @@ export const MIGRATIONS = [
   LaceworkCallLog1795800100000,
   SyncRunProgress1795800200000,
   DashboardIndexes1795800400000,
+  SyncRunLanes1795800700000,
+  RetentionIndexes1795800710000,
   EnrichmentFailures1795800800000,
   ExtraScopes1795801200000,
 ];

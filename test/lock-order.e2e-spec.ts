@@ -26,6 +26,7 @@ function listed(alertId: string, round: number): IntakeAlert {
     listHash: createHash('sha256').update(recordJson).digest('hex'),
     severityRank: 1,
     kept: true,
+    beforeHorizon: false,
   };
 }
 

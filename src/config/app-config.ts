@@ -45,6 +45,10 @@ export interface AppConfig {
   circuitWindowMs: number;
   circuitMinRequests: number;
   leaseSeconds: number;
+  /** Days `lacework_calls`, `delivery_attempts` and finished `sync_runs` are kept; 0 keeps them for ever. */
+  retentionLaceworkCallsDays: number;
+  retentionDeliveryAttemptsDays: number;
+  retentionSyncRunsDays: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -187,6 +187,9 @@ export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
     circuitWindowMs: r.int('CIRCUIT_WINDOW_MS', 300_000, 100, 3_600_000),
     circuitMinRequests: r.int('CIRCUIT_MIN_REQUESTS', 10, 1, 10_000),
     leaseSeconds: r.int('LEASE_SECONDS', 120, 1, 3600),
+    retentionLaceworkCallsDays: r.int('RETENTION_LACEWORK_CALLS_DAYS', 30, 0, 3650),
+    retentionDeliveryAttemptsDays: r.int('RETENTION_DELIVERY_ATTEMPTS_DAYS', 90, 0, 3650),
+    retentionSyncRunsDays: r.int('RETENTION_SYNC_RUNS_DAYS', 90, 0, 3650),
   };
   if (r.problems.length > 0) {
     throw new ConfigValidationError(r.problems);

@@ -10,6 +10,8 @@ export interface IntakeAlert {
   listHash: string;
   severityRank: number;
   kept: boolean;
+  /** Starts before the run's horizon: taken in only if already known (a change), never as a new alert. */
+  beforeHorizon: boolean;
 }
 
 export interface IntakeCounts {
@@ -18,6 +20,8 @@ export interface IntakeCounts {
   changed: number;
   unchanged: number;
   filtered: number;
+  /** New alerts skipped because they start before the run's horizon. */
+  beforeHorizon: number;
 }
 
 interface ExistingRow {
@@ -29,7 +33,8 @@ interface ExistingRow {
 /**
  * Stores a page of listed alerts in one transaction: new alerts get version 1, alerts whose list record changed get
  * the next version, unchanged ones are left alone (no write, no scope call). Filtered alerts are stored as listed and
- * never enter the enrichment queue.
+ * never enter the enrichment queue. An alert never seen before that starts before the run's horizon is skipped: the
+ * re-list exists to catch changes of alerts already taken in, not to take in what the lookback left out.
  */
 @Injectable()
 export class AlertIntakeRepository {
@@ -41,7 +46,14 @@ export class AlertIntakeRepository {
     backfill: boolean,
     page: IntakeAlert[],
   ): Promise<IntakeCounts> {
-    const counts: IntakeCounts = { listed: page.length, new: 0, changed: 0, unchanged: 0, filtered: 0 };
+    const counts: IntakeCounts = {
+      listed: page.length,
+      new: 0,
+      changed: 0,
+      unchanged: 0,
+      filtered: 0,
+      beforeHorizon: 0,
+    };
     if (page.length === 0) {
       return counts;
     }
@@ -58,13 +70,15 @@ export class AlertIntakeRepository {
       const changed: { row: ExistingRow; item: IntakeAlert }[] = [];
       for (const item of [...byId.values()].sort((a, b) => compareText(a.alert.alertId, b.alert.alertId))) {
         const row = known.get(item.alert.alertId);
-        if (row === undefined) {
+        if (row === undefined && item.beforeHorizon) {
+          counts.beforeHorizon += 1;
+        } else if (row === undefined) {
           fresh.push(item);
         } else if (row.list_hash !== item.listHash) {
           changed.push({ row, item });
         }
       }
-      counts.unchanged = page.length - fresh.length - changed.length;
+      counts.unchanged = page.length - fresh.length - changed.length - counts.beforeHorizon;
       counts.new = fresh.length;
       counts.changed = changed.length;
       counts.filtered = [...fresh, ...changed.map((c) => c.item)].filter((i) => !i.kept).length;

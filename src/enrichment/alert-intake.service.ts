@@ -5,7 +5,10 @@ import { AlertIntakeRepository, IntakeCounts } from './alert-intake.repository';
 import { sha256 } from './document-assembler';
 import { severityRank } from './severity';
 
-/** Takes a page of listed alerts from a sync run and stores what is new or changed, queueing it for enrichment. */
+/**
+ * Takes a page of listed alerts from a sync run and stores what is new or changed, queueing it for enrichment.
+ * Alerts that start before `horizon` are taken in only as changes of alerts already stored.
+ */
 @Injectable()
 export class AlertIntakeService {
   constructor(private readonly intake: AlertIntakeRepository) {}
@@ -15,6 +18,7 @@ export class AlertIntakeService {
     runId: string,
     backfill: boolean,
     filter: AlertFilterSettings,
+    horizon: Date,
     alerts: ListedAlert[],
   ): Promise<IntakeCounts> {
     const items = alerts.map((alert) => {
@@ -24,6 +28,7 @@ export class AlertIntakeService {
         listHash: sha256(alert.recordJson),
         severityRank: severityRank(alert.severity),
         kept: passesFilter(alert, filter),
+        beforeHorizon: Date.parse(normalized.startTime) < horizon.getTime(),
       };
     });
     return this.intake.storePage(integrationId, runId, backfill, items);

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { realSleep } from '../common/time';
@@ -33,7 +33,7 @@ const GRANT_MAX_AGE_MS = 2_000;
  * is reserved, so the limit is never exceeded, only approached from below.
  */
 @Injectable()
-export class PgRequestBudget implements RequestBudget {
+export class PgRequestBudget implements RequestBudget, OnApplicationShutdown {
   private readonly windowMs: number;
   /**
    * The window is also paced in this many slices, each allowed its share of the limit, so a backlog cannot spend
@@ -43,6 +43,9 @@ export class PgRequestBudget implements RequestBudget {
   private readonly grants = new Map<string, Grant>();
   private readonly queues = new Map<string, WaitQueue>();
   private seq = 0;
+  /** Set on shutdown: waiting stops, so a pause for the next free slot no longer keeps the process alive. */
+  private stopped = false;
+  private readonly pauses = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -65,10 +68,20 @@ export class PgRequestBudget implements RequestBudget {
     this.queues.set(integrationId, queue);
     await new Promise<void>((resolve, reject) => {
       queue.waiters.push({ priority, seq: this.seq++, limit: limitPerHour, resolve, reject });
-      if (!queue.draining) {
+      if (!queue.draining && !this.stopped) {
         void this.drain(integrationId, queue);
       }
     });
+  }
+
+  /** Stops pacing: pauses end at once and waiters are left to the leases their workers release. */
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    for (const pause of this.pauses) {
+      clearTimeout(pause.timer);
+      pause.resolve();
+    }
+    this.pauses.clear();
   }
 
   async blockUntil(integrationId: string, until: Date): Promise<void> {
@@ -102,7 +115,7 @@ export class PgRequestBudget implements RequestBudget {
   private async drain(integrationId: string, queue: WaitQueue): Promise<void> {
     queue.draining = true;
     try {
-      while (queue.waiters.length > 0) {
+      while (queue.waiters.length > 0 && !this.stopped) {
         queue.waiters.sort((x, y) => x.priority - y.priority || x.seq - y.seq);
         const next = queue.waiters[0];
         try {
@@ -111,7 +124,7 @@ export class PgRequestBudget implements RequestBudget {
             queue.waiters.shift();
             next.resolve();
           } else {
-            await realSleep(Math.min(waitMs, 5_000));
+            await this.pause(Math.min(waitMs, 5_000));
           }
         } catch (error) {
           queue.waiters.shift();
@@ -124,6 +137,19 @@ export class PgRequestBudget implements RequestBudget {
         this.queues.delete(integrationId);
       }
     }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const pause = {
+        timer: setTimeout(() => {
+          this.pauses.delete(pause);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      this.pauses.add(pause);
+    });
   }
 
   /** Takes one slot from the local grant or reserves more; returns 0 on success or how long to wait. */

@@ -8,10 +8,16 @@ import { LaceworkClient } from '../lacework/lacework.client';
 import { NotFoundError } from '../common/domain.errors';
 import { classifySyncError } from './sync-error';
 import { SyncRunRepository, SyncRunRow } from './sync-run.repository';
-import { splitWindow } from './sync-window';
+import { intakeHorizon, splitWindow } from './sync-window';
 
 /** Thrown inside a run when another worker has taken it over; the run is left to that worker. */
 class RunTakenOver extends Error {}
+
+/**
+ * Budget priority of a backfill's listing: after live listing (0) and live scopes (severity ranks 1 to 6), so a
+ * backfill spends only what live polling leaves.
+ */
+const BACKFILL_LISTING_PRIORITY = 100;
 
 /**
  * Lists one run's window chunk by chunk, page by page, storing each page before asking for the next. The cursor
@@ -36,7 +42,8 @@ export class SyncRunExecutor {
     let status: 'succeeded' | 'failed' = 'succeeded';
     let failure: ReturnType<typeof classifySyncError> | null = null;
     try {
-      await runWithCallContext({ runId: run.id }, () => this.listWindow(run, workerId));
+      const priority = run.trigger === 'backfill' ? BACKFILL_LISTING_PRIORITY : 0;
+      await runWithCallContext({ runId: run.id, priority }, () => this.listWindow(run, workerId));
     } catch (error) {
       if (error instanceof RunTakenOver) {
         this.logger.warn(`run ${run.id} was taken over by another worker`);
@@ -77,14 +84,17 @@ export class SyncRunExecutor {
       includeAlertTypes: integration.includeAlertTypes,
       excludeAlertTypes: integration.excludeAlertTypes,
     };
+    const backfill = run.trigger === 'backfill';
+    const horizon = intakeHorizon({ backfill, windowStart: run.window_start }, integration);
     const start = run.progress_at ?? run.window_start;
     for (const chunk of splitWindow({ start, end: run.window_end })) {
       for await (const page of this.lacework.listAlerts(connection, chunk)) {
         const counts = await this.intake.recordPage(
           run.integration_id,
           run.id,
-          run.trigger === 'backfill',
+          backfill,
           filter,
+          horizon,
           page.alerts,
         );
         if (!(await this.runs.recordPage(run.id, workerId, counts))) {

@@ -6,6 +6,8 @@ import { UNIQUE_VIOLATION } from '../common/pg-error-codes';
 import { CursorKey } from '../common/pagination';
 
 export type SyncTrigger = 'schedule' | 'manual' | 'backfill';
+/** Live polling (scheduled and manual runs) and backfills run side by side, each with at most one run at a time. */
+export type SyncLane = 'live' | 'backfill';
 export type SyncStatus = 'running' | 'succeeded' | 'partial' | 'failed';
 export type SyncErrorClass = 'auth' | 'rate_limit' | 'upstream' | 'bad_response' | 'internal';
 
@@ -13,6 +15,7 @@ export interface SyncRunRow {
   id: string;
   integration_id: string;
   trigger: SyncTrigger;
+  lane: SyncLane;
   status: SyncStatus;
   started_at: Date;
   finished_at: Date | null;
@@ -25,6 +28,7 @@ export interface SyncRunRow {
   alerts_changed: number;
   alerts_unchanged: number;
   alerts_filtered: number;
+  alerts_before_horizon: number;
   api_calls: Record<string, Record<string, number>>;
   rate_limited: number;
   error_class: SyncErrorClass | null;
@@ -54,14 +58,18 @@ export interface PageProgress {
   changed: number;
   unchanged: number;
   filtered: number;
+  beforeHorizon: number;
 }
 
-/** Sync runs in PostgreSQL; the partial unique index allows one running run per integration across replicas. */
+/**
+ * Sync runs in PostgreSQL; the partial unique index allows one running run per integration and lane across
+ * replicas.
+ */
 @Injectable()
 export class SyncRunRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Creates a running run, or returns the id of the one already running for that integration. */
+  /** Creates a running run, or returns the id of the one already running in that integration's lane. */
   async create(
     run: NewRun,
   ): Promise<{ created: true; run: SyncRunRow } | { created: false; runningId: string }> {
@@ -86,7 +94,7 @@ export class SyncRunRepository {
         error instanceof QueryFailedError &&
         (error.driverError as { code?: string }).code === UNIQUE_VIOLATION
       ) {
-        const running = await this.findRunning(run.integrationId);
+        const running = await this.findRunning(run.integrationId, laneOf(run.trigger));
         if (running !== null) {
           return { created: false, runningId: running.id };
         }
@@ -95,10 +103,10 @@ export class SyncRunRepository {
     }
   }
 
-  async findRunning(integrationId: string): Promise<SyncRunRow | null> {
+  async findRunning(integrationId: string, lane: SyncLane): Promise<SyncRunRow | null> {
     const rows: SyncRunRow[] = await this.dataSource.query(
-      `SELECT * FROM sync_runs WHERE integration_id = $1 AND status = 'running'`,
-      [integrationId],
+      `SELECT * FROM sync_runs WHERE integration_id = $1 AND lane = $2 AND status = 'running'`,
+      [integrationId, lane],
     );
     return rows[0] ?? null;
   }
@@ -134,9 +142,19 @@ export class SyncRunRepository {
       await this.dataSource.query(
         `UPDATE sync_runs SET alerts_listed = alerts_listed + $3, alerts_new = alerts_new + $4,
               alerts_changed = alerts_changed + $5, alerts_unchanged = alerts_unchanged + $6,
-              alerts_filtered = alerts_filtered + $7, pages_listed = pages_listed + 1, heartbeat_at = now()
+              alerts_filtered = alerts_filtered + $7, alerts_before_horizon = alerts_before_horizon + $8,
+              pages_listed = pages_listed + 1, heartbeat_at = now()
         WHERE id = $1 AND worker_id = $2 AND status = 'running' RETURNING 1`,
-        [runId, workerId, page.listed, page.new, page.changed, page.unchanged, page.filtered],
+        [
+          runId,
+          workerId,
+          page.listed,
+          page.new,
+          page.changed,
+          page.unchanged,
+          page.filtered,
+          page.beforeHorizon,
+        ],
       ),
     );
     return rows.length > 0;
@@ -242,18 +260,30 @@ export class SyncRunRepository {
     }
   }
 
-  /** Claims the integrations whose poll is due, moving their next poll time so no other replica claims them too. */
+  /**
+   * Claims the integrations whose poll is due and whose live lane is free, moving their next poll time so no other
+   * replica claims them too. An integration whose live run is still going stays due until that run ends.
+   */
   async claimDueIntegrations(): Promise<string[]> {
     const rows: { id: string }[] = rowsOf(
       await this.dataSource.query(
         `UPDATE integrations SET next_poll_at = now() + poll_interval_seconds * interval '1 second'
-        WHERE id IN (SELECT id FROM integrations
-                      WHERE enabled AND deleted_at IS NULL AND next_poll_at <= now()
-                      FOR UPDATE SKIP LOCKED)
+        WHERE id IN (SELECT i.id FROM integrations i
+                      WHERE i.enabled AND i.deleted_at IS NULL AND i.next_poll_at <= now()
+                        AND NOT EXISTS (SELECT 1 FROM sync_runs s
+                                         WHERE s.integration_id = i.id AND s.lane = 'live' AND s.status = 'running')
+                      FOR UPDATE OF i SKIP LOCKED)
        RETURNING id`,
       ),
     );
     return rows.map((r) => r.id);
+  }
+
+  /** Makes an integration due again at once: its claimed poll could not start (a live run began in between). */
+  async releaseDuePoll(integrationId: string): Promise<void> {
+    await this.dataSource.query(`UPDATE integrations SET next_poll_at = now() WHERE id = $1`, [
+      integrationId,
+    ]);
   }
 
   /** Versions listed by a run that are still waiting for enrichment, and those done. */
@@ -266,4 +296,8 @@ export class SyncRunRepository {
     );
     return row;
   }
+}
+
+export function laneOf(trigger: SyncTrigger): SyncLane {
+  return trigger === 'backfill' ? 'backfill' : 'live';
 }

@@ -20,6 +20,8 @@ export class SyncRunView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) integrationId!: string;
   @ApiProperty({ enum: ['schedule', 'manual', 'backfill'] }) trigger!: string;
+  @ApiProperty({ enum: ['live', 'backfill'], description: 'Live runs and backfills run side by side' })
+  lane!: string;
   @ApiProperty({ enum: ['running', 'succeeded', 'partial', 'failed'] }) status!: string;
   @ApiProperty() startedAt!: string;
   @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
@@ -32,6 +34,11 @@ export class SyncRunView {
   @ApiProperty() alertsChanged!: number;
   @ApiProperty() alertsUnchanged!: number;
   @ApiProperty() alertsFiltered!: number;
+  @ApiProperty({
+    description:
+      'Alerts listed for the first time that start before the horizon (the initial lookback, or the backfill range): not taken in',
+  })
+  alertsBeforeHorizon!: number;
   @ApiProperty({
     description: 'Lacework calls by kind and outcome, e.g. {"list": {"ok": 3}, "token": {"ok": 1}}',
     type: 'object',
@@ -47,6 +54,7 @@ export class SyncRunView {
       id: r.id,
       integrationId: r.integration_id,
       trigger: r.trigger,
+      lane: r.lane,
       status: r.status,
       startedAt: r.started_at.toISOString(),
       finishedAt: r.finished_at?.toISOString() ?? null,
@@ -58,6 +66,7 @@ export class SyncRunView {
       alertsChanged: r.alerts_changed,
       alertsUnchanged: r.alerts_unchanged,
       alertsFiltered: r.alerts_filtered,
+      alertsBeforeHorizon: r.alerts_before_horizon,
       apiCalls: r.api_calls,
       rateLimited: r.rate_limited,
       error: r.error_class === null ? null : { class: r.error_class, message: r.error_message ?? '' },

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { HOUR_MS } from '../common/time';
-import { backfillProblem, MAX_CHUNK_MS, planWindow, splitWindow } from './sync-window';
+import { backfillProblem, intakeHorizon, MAX_CHUNK_MS, planWindow, splitWindow } from './sync-window';
 
 const now = new Date('2026-05-10T12:00:00.000Z');
 const base = { now, initialLookbackHours: 24, overlapMinutes: 180, relistMinutes: 60 };
@@ -89,5 +89,21 @@ describe('backfillProblem', () => {
     ['2026-05-01T00:00:00Z', 'soon', 'until'],
   ])('since %s until %s -> %s', (since, until, field) => {
     expect(backfillProblem(new Date(since), new Date(until), now)?.field ?? null).toBe(field);
+  });
+});
+
+describe('intakeHorizon', () => {
+  const integration = { createdAt: now, initialLookbackHours: 24 };
+
+  it('is the integration start for live runs, whatever window a re-list covers', () => {
+    const relistStart = new Date(now.getTime() - MAX_CHUNK_MS);
+    expect(intakeHorizon({ backfill: false, windowStart: relistStart }, integration)).toEqual(
+      new Date(now.getTime() - 24 * HOUR_MS),
+    );
+  });
+
+  it("is the start of a backfill's range for a backfill", () => {
+    const since = new Date(now.getTime() - 30 * 24 * HOUR_MS);
+    expect(intakeHorizon({ backfill: true, windowStart: since }, integration)).toEqual(since);
   });
 });

@@ -45,6 +45,21 @@ export function planWindow(input: WindowInput): PlannedWindow {
   return { start: new Date(fromCursor), end: input.now, relist: false };
 }
 
+/**
+ * The oldest start time a run takes in as a new alert: for live runs the integration's start (its creation minus the
+ * initial lookback), for a backfill the start of its range. Older alerts a window overlaps (the 7-day re-list, the
+ * overlap before the cursor) are only checked for changes of alerts already stored.
+ */
+export function intakeHorizon(
+  run: { backfill: boolean; windowStart: Date },
+  integration: { createdAt: Date; initialLookbackHours: number },
+): Date {
+  if (run.backfill) {
+    return run.windowStart;
+  }
+  return new Date(integration.createdAt.getTime() - integration.initialLookbackHours * HOUR_MS);
+}
+
 /** Splits a window into consecutive chunks Lacework accepts, oldest first; together they cover it exactly. */
 export function splitWindow(window: TimeWindow, maxChunkMs = MAX_CHUNK_MS): TimeWindow[] {
   const chunks: TimeWindow[] = [];

@@ -4,6 +4,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DeliveryWorker } from '../delivery/delivery.worker';
 import { EnrichmentWorker } from '../enrichment/enrichment.worker';
 import { PgRequestBudget } from '../lacework/request-budget.repository';
+import { RetentionPruner } from '../retention/retention.pruner';
 import { SyncService } from './sync.service';
 
 const TICK = 'sync-tick';
@@ -21,6 +22,7 @@ export class SyncScheduler implements OnApplicationBootstrap, OnApplicationShutd
     private readonly enrichment: EnrichmentWorker,
     private readonly delivery: DeliveryWorker,
     private readonly budget: PgRequestBudget,
+    private readonly retention: RetentionPruner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -52,6 +54,7 @@ export class SyncScheduler implements OnApplicationBootstrap, OnApplicationShutd
         this.enrichment.pumpAll(),
         this.delivery.pump(),
         this.ticks % 100 === 0 ? this.budget.prune() : Promise.resolve(0),
+        this.retention.pruneIfDue(),
       ]);
       for (const result of results) {
         if (result.status === 'rejected') {

@@ -35,7 +35,10 @@ export class SyncService implements OnApplicationShutdown {
     });
   }
 
-  /** `POST /integrations/:id/sync`: starts a run now, or reports the one in progress (ConflictError with its id). */
+  /**
+   * `POST /integrations/:id/sync`: starts a live run now, or reports the live run in progress (ConflictError with
+   * its id). A backfill in progress does not stand in the way.
+   */
   async startManual(integrationId: string): Promise<{ runId: string }> {
     return this.start(integrationId, 'manual', null);
   }
@@ -59,7 +62,10 @@ export class SyncService implements OnApplicationShutdown {
         await this.start(id, 'schedule', null);
         started += 1;
       } catch (error) {
-        if (!(error instanceof ConflictError)) {
+        if (error instanceof ConflictError) {
+          // A manual run took the live lane after the claim: stay due, so the poll follows when that run ends.
+          await this.runs.releaseDuePoll(id);
+        } else {
           this.logger.warn(`could not start a run for ${id}: ${(error as Error).message}`);
         }
       }
@@ -140,7 +146,8 @@ export class SyncService implements OnApplicationShutdown {
       workerId: this.config.workerId,
     });
     if (!result.created) {
-      throw new ConflictError(`a sync run is already in progress for integration ${integrationId}`, {
+      const what = trigger === 'backfill' ? 'a backfill' : 'a sync run';
+      throw new ConflictError(`${what} is already in progress for integration ${integrationId}`, {
         runId: result.runningId,
       });
     }
