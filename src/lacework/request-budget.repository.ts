@@ -1,7 +1,6 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { realSleep } from '../common/time';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { currentCallContext } from './call-context';
 import type { RequestBudget, RequestBudgetUsage } from './request-budget';
