@@ -74,7 +74,7 @@ export class IntegrationsService {
 
   async list(query: PageQueryDto): Promise<Page<IntegrationView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = decodeCursor(query.cursor, ['date', 'string']);
+    const after = decodeCursor(query.cursor, ['date', 'uuid']);
     const rows = await this.integrations.listActive(limit + 1, after);
     return toPage(rows, limit, IntegrationView.of, (r) => [r.createdAt.toISOString(), r.id]);
   }

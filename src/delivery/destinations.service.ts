@@ -55,7 +55,7 @@ export class DestinationsService {
 
   async list(query: PageQueryDto): Promise<Page<DestinationView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.destinations.list(limit + 1, decodeCursor(query.cursor, ['date', 'string']));
+    const rows = await this.destinations.list(limit + 1, decodeCursor(query.cursor, ['date', 'uuid']));
     return toPage(
       rows,
       limit,
