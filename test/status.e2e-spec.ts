@@ -189,7 +189,7 @@ describe('dashboard: status of every integration, charts', () => {
   }
 
   const freshStatus = async (): Promise<StatusBody> => {
-    const res = await app.http.get('/api/v1/status').set(asViewer).set(FRESH);
+    const res = await app.http.get('/api/v1/status').set(asAdmin).set(FRESH);
     expect(res.status).toBe(200);
     return res.body as StatusBody;
   };
@@ -550,6 +550,24 @@ describe('dashboard: status of every integration, charts', () => {
       expect(entry(cached.body as StatusBody, 'cache-probe').backlog.enrichmentPending).toBe(0);
       const fresh = await freshStatus();
       expect(entry(fresh, 'cache-probe').backlog.enrichmentPending).toBe(1);
+    });
+
+    it("reads at most once a second for a viewer's no-cache, however often and however many ask", async () => {
+      const started = Date.now();
+      const seen = new Set<string>();
+      for (let round = 0; round < 3; round++) {
+        const answers = await Promise.all(
+          Array.from({ length: 5 }, () => app.http.get('/api/v1/status').set(asViewer).set(FRESH)),
+        );
+        for (const res of answers) {
+          expect(res.status).toBe(200);
+          seen.add(res.body.generatedAt as string);
+        }
+      }
+      const elapsedSeconds = (Date.now() - started) / 1000;
+      // Each read stamps generatedAt with its own transaction's time: distinct values count reads.
+      expect(seen.size).toBeLessThanOrEqual(Math.ceil(elapsedSeconds) + 1);
+      expect(seen.size).toBeLessThan(15);
     });
   });
 
