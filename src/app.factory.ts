@@ -20,7 +20,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   app.useLogger(app.get(Logger));
   app.use(helmet());
   app.use(jsonBody, jsonBodyErrors, jsonBodyShape);
-  app.set('trust proxy', false);
+  app.set('trust proxy', config.trustProxy);
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics'] });
   app.useGlobalPipes(
     new ValidationPipe({

@@ -34,6 +34,22 @@ describe('configuration validated at start-up', () => {
       },
       mentions: [/^ {2}PORT: /m, /^ {2}LOG_LEVEL: /m, /^ {2}DATABASE_URL: /m],
     },
+    {
+      name: 'a metrics token equal to the admin token, a short viewer token, a proxy trusted blindly',
+      env: {
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+        ADMIN_API_TOKEN: 'a'.repeat(40),
+        METRICS_TOKEN: 'a'.repeat(40),
+        VIEWER_API_TOKEN: 'v'.repeat(20),
+        SECRETS_KEY,
+        TRUST_PROXY: 'true',
+      },
+      mentions: [
+        /^ {2}METRICS_TOKEN: must differ from ADMIN_API_TOKEN and VIEWER_API_TOKEN/m,
+        /^ {2}VIEWER_API_TOKEN: must be at least 32/m,
+        /^ {2}TRUST_PROXY: /m,
+      ],
+    },
   ];
 
   it.each(cases)('exits 1 naming each bad variable: $name', async ({ env, mentions }) => {
