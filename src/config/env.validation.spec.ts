@@ -1,3 +1,4 @@
+import { parse } from 'pg-connection-string';
 import { ConfigValidationError, validateEnv } from './env.validation';
 
 const BASE = {
@@ -55,5 +56,42 @@ describe('validateEnv: TRUST_PROXY', () => {
 
   it.each(['true', 'yes', '11', 'proxy.internal', '10.0.0.0/33', ','])('refuses %p', (value) => {
     expect(problemsOf({ TRUST_PROXY: value })).toEqual([expect.stringMatching(/^TRUST_PROXY: /)]);
+  });
+});
+
+describe('validateEnv: DATABASE_PASSWORD', () => {
+  const password = ' p/@:s%s#w?rd $é ';
+
+  it('puts any password into DATABASE_URL so that pg reads it back exactly', () => {
+    const config = validateEnv({
+      ...BASE,
+      DATABASE_URL: 'postgres://connector@postgres:5432/connector',
+      DATABASE_PASSWORD: password,
+    });
+    const parsed = parse(config.databaseUrl as string);
+    expect(parsed).toMatchObject({
+      user: 'connector',
+      password,
+      host: 'postgres',
+      port: '5432',
+      database: 'connector',
+    });
+  });
+
+  it('refuses a second password, a URL without a user, or no DATABASE_URL at all', () => {
+    expect(
+      problemsOf({ DATABASE_URL: 'postgres://connector:x@postgres/connector', DATABASE_PASSWORD: 'y' }),
+    ).toEqual(['DATABASE_PASSWORD: DATABASE_URL already holds a password; give it in one place']);
+    expect(problemsOf({ DATABASE_URL: 'postgres://postgres/connector', DATABASE_PASSWORD: 'y' })).toEqual([
+      'DATABASE_URL: needs a user name when DATABASE_PASSWORD is set',
+    ]);
+    const embedded = {
+      ADMIN_API_TOKEN: BASE.ADMIN_API_TOKEN,
+      SECRETS_KEY: BASE.SECRETS_KEY,
+      DATABASE_PASSWORD: 'y',
+    };
+    expect(() => validateEnv(embedded, { adminApiToken: '', secretsKey: '' })).toThrow(
+      /DATABASE_PASSWORD: only used with DATABASE_URL/,
+    );
   });
 });

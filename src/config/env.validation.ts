@@ -118,6 +118,28 @@ class EnvReader {
   }
 }
 
+/** DATABASE_URL with DATABASE_PASSWORD put in, percent-encoded, so any character may appear in the password. */
+export function withPassword(databaseUrl: string, password: string, problems: string[]): string {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    problems.push('DATABASE_URL: not a valid URL');
+    return databaseUrl;
+  }
+  if (url.password !== '') {
+    problems.push('DATABASE_PASSWORD: DATABASE_URL already holds a password; give it in one place');
+    return databaseUrl;
+  }
+  if (url.username === '') {
+    problems.push('DATABASE_URL: needs a user name when DATABASE_PASSWORD is set');
+    return databaseUrl;
+  }
+  // The setter leaves '%' alone, so encode first: pg decodes the password once.
+  url.password = encodeURIComponent(password);
+  return url.toString();
+}
+
 /** Secrets generated for embedded mode when the environment gives none. */
 export interface GeneratedSecrets {
   adminApiToken: string;
@@ -130,9 +152,18 @@ export interface GeneratedSecrets {
  */
 export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
   const r = new EnvReader(env);
-  const databaseUrl = r.raw('DATABASE_URL') ?? null;
+  let databaseUrl = r.raw('DATABASE_URL') ?? null;
   if (databaseUrl !== null && !/^postgres(ql)?:\/\/[^\s]+$/.test(databaseUrl)) {
     r.problems.push('DATABASE_URL: must be a postgres:// or postgresql:// connection URL');
+  }
+  // Not trimmed: a password may begin or end with spaces.
+  const databasePassword = env.DATABASE_PASSWORD ?? '';
+  if (databasePassword !== '') {
+    if (databaseUrl === null) {
+      r.problems.push('DATABASE_PASSWORD: only used with DATABASE_URL');
+    } else if (r.problems.length === 0) {
+      databaseUrl = withPassword(databaseUrl, databasePassword, r.problems);
+    }
   }
   let adminApiToken = r.token('ADMIN_API_TOKEN', MIN_TOKEN_LENGTH);
   let secretsKey = r.key('SECRETS_KEY');
