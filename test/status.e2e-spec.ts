@@ -13,7 +13,7 @@ interface IntegrationFields {
 }
 
 interface RunFields {
-  status: 'running' | 'succeeded' | 'partial' | 'failed';
+  status: 'running' | 'succeeded' | 'failed';
   minutesAgo: number;
   errorClass?: string | null;
   errorMessage?: string | null;
@@ -268,15 +268,15 @@ describe('dashboard: status of every integration, charts', () => {
         });
       }
 
-      const partial = await insertIntegration('last-run-partial');
-      await insertRun(partial, { status: 'succeeded', minutesAgo: 10 });
-      await insertRun(partial, {
-        status: 'partial',
+      const lastFailed = await insertIntegration('last-run-failed');
+      await insertRun(lastFailed, { status: 'succeeded', minutesAgo: 10 });
+      await insertRun(lastFailed, {
+        status: 'failed',
         minutesAgo: 5,
         errorClass: 'rate_limit',
         errorMessage: '429',
       });
-      await insertRun(partial, { status: 'running', minutesAgo: 0 });
+      await insertRun(lastFailed, { status: 'running', minutesAgo: 0 });
 
       const growing = await insertIntegration('backlog-growing');
       await syncedTwice(growing);
@@ -391,10 +391,10 @@ describe('dashboard: status of every integration, charts', () => {
       });
     });
 
-    it('says degraded after a partial run, while the next one runs', () => {
-      expect(entry(body, 'last-run-partial')).toMatchObject({
+    it('says degraded after a failed run, while the next one runs', () => {
+      expect(entry(body, 'last-run-failed')).toMatchObject({
         health: 'degraded',
-        healthReason: 'last sync run partial (rate_limit: 429)',
+        healthReason: 'last sync run failed (rate_limit: 429)',
         lastRun: { status: 'running', finishedAt: null, durationSeconds: null },
       });
     });

@@ -5,7 +5,7 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import { CursorKey } from '../common/pagination';
 
 export type SyncTrigger = 'schedule' | 'manual' | 'backfill';
-export type SyncStatus = 'running' | 'succeeded' | 'partial' | 'failed';
+export type SyncStatus = 'running' | 'succeeded' | 'failed';
 export type SyncErrorClass = 'auth' | 'rate_limit' | 'upstream' | 'bad_response' | 'internal';
 
 export interface SyncRunRow {

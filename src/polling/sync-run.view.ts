@@ -20,7 +20,7 @@ export class SyncRunView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) integrationId!: string;
   @ApiProperty({ enum: ['schedule', 'manual', 'backfill'] }) trigger!: string;
-  @ApiProperty({ enum: ['running', 'succeeded', 'partial', 'failed'] }) status!: string;
+  @ApiProperty({ enum: ['running', 'succeeded', 'failed'] }) status!: string;
   @ApiProperty() startedAt!: string;
   @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
   @ApiProperty() windowStart!: string;
