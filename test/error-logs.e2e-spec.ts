@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { api } from './setup/cluster';
 import { spawnService, SpawnedService } from './setup/spawn-service';
-import { ADMIN_TOKEN, SECRETS_KEY } from './setup/test-app';
+import { testEnv } from './setup/test-app';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
 
 /** A request that fails in the database is logged by error class and query name, never with its values. */
@@ -12,15 +12,7 @@ describe('error logs of failed requests', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    service = spawnService({
-      DATABASE_URL: db.url,
-      ADMIN_API_TOKEN: ADMIN_TOKEN,
-      SECRETS_KEY,
-      LOG_LEVEL: 'info',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      SCHEDULER_ENABLED: 'false',
-    });
+    service = spawnService(testEnv(db.url, { LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1' }));
     baseUrl = await service.ready();
   });
 
