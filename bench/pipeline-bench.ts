@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { FakeDownstream } from '../test/fakes/fake-downstream';
 import { FakeLacework, generateAlerts, SCOPE_NAMES } from '../test/fakes/fake-lacework';
 import { api, Cluster } from '../test/setup/cluster';
+import { EmbeddedDatabase } from '../src/database/embedded-database';
 import { LaceworkClient } from '../src/lacework/lacework.client';
 import { InMemoryRequestBudget } from '../src/lacework/request-budget';
 
@@ -21,7 +22,23 @@ export interface BenchRow {
   ratio: string;
 }
 
+/** Stands for "no PostgreSQL answered": each rig then gets an in-memory embedded database of its own. */
+export const EMBEDDED_DATABASE = 'embedded';
+const embeddedDatabases: EmbeddedDatabase[] = [];
+
+/** Stops the embedded databases the rigs started (none on PostgreSQL). */
+export async function stopEmbeddedDatabases(): Promise<void> {
+  for (const db of embeddedDatabases.splice(0)) {
+    await db.stop();
+  }
+}
+
 export async function freshDatabase(adminUrl: string, name: string): Promise<string> {
+  if (adminUrl === EMBEDDED_DATABASE) {
+    const db = await EmbeddedDatabase.start(null);
+    embeddedDatabases.push(db);
+    return db.url;
+  }
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

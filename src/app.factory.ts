@@ -6,7 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { HttpExceptionFilter } from './common/http-exception.filter';
-import { jsonBody, jsonBodyErrors } from './common/json-body.middleware';
+import { jsonBody, jsonBodyErrors, jsonBodyShape } from './common/json-body.middleware';
 import { setupOpenApi } from './openapi/openapi.setup';
 
 export const API_PREFIX = 'api/v1';
@@ -19,8 +19,8 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   });
   app.useLogger(app.get(Logger));
   app.use(helmet());
-  app.use(jsonBody, jsonBodyErrors);
-  app.set('trust proxy', false);
+  app.use(jsonBody, jsonBodyErrors, jsonBodyShape);
+  app.set('trust proxy', config.trustProxy);
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics'] });
   app.useGlobalPipes(
     new ValidationPipe({

@@ -19,7 +19,7 @@ function loadConfigOrExit(): LoadedConfig {
 
 async function bootstrap(): Promise<void> {
   const startedAt = Date.now();
-  const { config, generatedAdminTokenFile } = loadConfigOrExit();
+  const { config, generatedAdminToken } = loadConfigOrExit();
   const target = await openDatabaseTarget(config);
   const app = await createApp(config, target.url);
   const logger = new Logger('Bootstrap');
@@ -42,12 +42,15 @@ async function bootstrap(): Promise<void> {
   const address = await app.getUrl();
   logger.log(`database: ${target.description}`);
   logger.log(`listening on ${address} (ready in ${Date.now() - startedAt} ms)`);
-  if (generatedAdminTokenFile !== null) {
-    // Printed on purpose in embedded mode so a newcomer can call the API; it is also kept in the file.
+  if (generatedAdminToken?.createdNow === true) {
+    // Printed once, on the start that generated it, so a newcomer can call the API; later starts only say where it
+    // is kept, so it does not pile up in container and journal logs.
     process.stdout.write(
-      `\nAdmin API token (kept in ${generatedAdminTokenFile}):\n  ${config.adminApiToken}\n` +
+      `\nAdmin API token (generated now, kept in ${generatedAdminToken.file}):\n  ${config.adminApiToken}\n` +
         `Try: curl -H "Authorization: Bearer ${config.adminApiToken}" ${address.replace('[::1]', '127.0.0.1')}/api/v1/integrations\n\n`,
     );
+  } else if (generatedAdminToken !== null) {
+    logger.log(`admin API token: the one generated on the first start, kept in ${generatedAdminToken.file}`);
   }
 }
 

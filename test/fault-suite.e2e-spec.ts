@@ -350,9 +350,24 @@ describe('fault suite: real processes, exact counts', () => {
       )[0].t;
     const before = await snapshot();
     const long = 'x'.repeat(5000);
+    const deep = '['.repeat(50_000) + ']'.repeat(50_000);
+    const loneSurrogate =
+      '{"name":"x","organizationUrl":"https://a.lacework.net","keyId":"k","secret":"\\ud800"}';
+    const cursorOf = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    const notUuid = cursorOf(['2024-01-01T00:00:00.000Z', 'not-a-uuid']);
+    const notTime = cursorOf(['1', '3f0e6a1c-1d2b-4c3d-9e8f-0a1b2c3d4e5f']);
     const table: [string, string, unknown, number, RegExp][] = [
       ['POST', '/api/v1/integrations', '{"name":', 400, /^body/],
       ['POST', '/api/v1/integrations', [], 400, /./],
+      ['POST', '/api/v1/integrations', deep, 400, /^body: nested deeper/],
+      ['POST', '/api/v1/destinations', deep, 400, /^body: nested deeper/],
+      ['POST', '/api/v1/integrations', loneSurrogate, 400, /^secret: not valid Unicode/],
+      ['POST', '/api/v1/integrations/test', loneSurrogate, 400, /^secret: not valid Unicode/],
+      ['GET', `/api/v1/integrations?cursor=${notUuid}`, undefined, 400, /^cursor/],
+      ['GET', `/api/v1/integrations?cursor=${notTime}`, undefined, 400, /^cursor/],
+      ['GET', `/api/v1/destinations?cursor=${notUuid}`, undefined, 400, /^cursor/],
+      ['GET', `/api/v1/deliveries?cursor=${notUuid}`, undefined, 400, /^cursor/],
+      ['GET', `/api/v1/integrations/${integrationId}/sync-runs?cursor=${notUuid}`, undefined, 400, /^cursor/],
       ['POST', '/api/v1/integrations', { name: 5 }, 400, /name/],
       [
         'POST',

@@ -1,6 +1,8 @@
+import { Client } from 'pg';
 import { FakeLacework, generateAlerts } from './fakes/fake-lacework';
 import { asAdmin, asViewer, startTestApp, TestApp } from './setup/test-app';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
+import { waitFor } from './setup/wait';
 
 const KEY = { keyId: 'ACME_0123456789ABCDEF0123456789ABCDEF', secret: '_0123456789abcdef0123456789abcdef' };
 
@@ -453,6 +455,165 @@ describe('integrations: configure Lacework organizations and keys', () => {
       .send({ requestsPerHour: -1 });
     expect(badPatch.status).toBe(400);
     expect(badPatch.body.message).toMatch(/requestsPerHour/);
+  });
+
+  it('clears a refused key on rotation: revoked -> failing -> rotated -> not failing, then ok', async () => {
+    const oldKey = {
+      keyId: 'ACME_REVOKED_00000000000000000000',
+      secret: '_soon_revoked_secret_abcdefg_0000',
+    };
+    fake.addKey(oldKey);
+    const id = (
+      await app.http
+        .post('/api/v1/integrations')
+        .set(asAdmin)
+        .send({ name: 'revoked', organizationUrl: fake.url, ...oldKey })
+    ).body.id as string;
+    fake.addKey({ keyId: oldKey.keyId, secret: '_revoked_in_the_console_000000000' });
+    const status = async () =>
+      (await app.http.get(`/api/v1/integrations/${id}/status`).set(asAdmin)).body as {
+        health: string;
+        healthReason: string | null;
+      };
+    const runToEnd = async () => {
+      const started = await app.http.post(`/api/v1/integrations/${id}/sync`).set(asAdmin);
+      expect(started.status).toBe(202);
+      return waitFor(
+        async () => {
+          const run = await app.http.get(`/api/v1/sync-runs/${started.body.runId}`).set(asAdmin);
+          return run.body.status !== 'running' ? (run.body as { status: string }) : undefined;
+        },
+        30_000,
+        'the sync run to end',
+      );
+    };
+    expect((await runToEnd()).status).toBe('failed');
+    expect(await status()).toMatchObject({ health: 'failing' });
+
+    const newKey = {
+      keyId: 'ACME_ROTATED_000000000000000000000',
+      secret: '_rotated_secret_abcdefghijkl_wxyz',
+    };
+    fake.addKey(newKey);
+    expect((await app.http.patch(`/api/v1/integrations/${id}`).set(asAdmin).send(newKey)).status).toBe(200);
+    const [row] = await db.query<{ last_auth_error: string | null }>(
+      'SELECT last_auth_error FROM integrations WHERE id = $1',
+      [id],
+    );
+    expect(row.last_auth_error).toBeNull();
+    expect(await status()).toMatchObject({ health: 'never_synced' });
+
+    expect((await runToEnd()).status).toBe('succeeded');
+    expect(await status()).toMatchObject({ health: 'ok', healthReason: null });
+  });
+
+  it('never moves the cursor back: a PATCH racing a run that commits a newer cursor keeps the newer one', async () => {
+    const destination = await app.http
+      .post('/api/v1/destinations')
+      .set(asAdmin)
+      .send({ name: 'race-sink', url: 'https://pipeline.example/hook' });
+    expect(destination.status).toBe(201);
+    const id = (
+      await app.http
+        .post('/api/v1/integrations')
+        .set(asAdmin)
+        .send({ name: 'racing', organizationUrl: fake.url, ...KEY })
+    ).body.id as string;
+    await db.query(
+      `UPDATE integrations SET sync_cursor = '2024-05-01T00:00:00Z', last_relist_at = '2024-05-01T00:00:00Z'
+        WHERE id = $1`,
+      [id],
+    );
+    // Hold the PATCH after it has read the row: its destination check waits for this lock.
+    const blocker = new Client({ connectionString: db.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE destinations IN ACCESS EXCLUSIVE MODE');
+      const patch = app.http
+        .patch(`/api/v1/integrations/${id}`)
+        .set(asAdmin)
+        .send({ name: 'racing-renamed', destinationId: destination.body.id })
+        .then((res) => res);
+      await waitFor(
+        async () =>
+          (
+            await db.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'destinations'::regclass AND NOT granted`,
+            )
+          )[0].n > 0,
+        10_000,
+        'the PATCH to wait for the destinations lock',
+      );
+      // Meanwhile a run commits (as the sync run repository does when it succeeds).
+      await db.query(
+        `UPDATE integrations SET sync_cursor = '2024-06-01T00:00:00Z', last_relist_at = '2024-06-01T00:00:00Z',
+                next_poll_at = '2030-01-01T00:00:00Z', rate_limited_until = '2030-01-01T00:00:00Z'
+          WHERE id = $1`,
+        [id],
+      );
+      await blocker.query('COMMIT');
+      const res = await patch;
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ name: 'racing-renamed', destinationId: destination.body.id });
+    } finally {
+      await blocker.end();
+    }
+    const [row] = await db.query<{
+      sync_cursor: Date;
+      last_relist_at: Date;
+      next_poll_at: Date;
+      rate_limited_until: Date;
+    }>(
+      'SELECT sync_cursor, last_relist_at, next_poll_at, rate_limited_until FROM integrations WHERE id = $1',
+      [id],
+    );
+    expect(row.sync_cursor.toISOString()).toBe('2024-06-01T00:00:00.000Z');
+    expect(row.last_relist_at.toISOString()).toBe('2024-06-01T00:00:00.000Z');
+    expect(row.next_poll_at.toISOString()).toBe('2030-01-01T00:00:00.000Z');
+    expect(row.rate_limited_until.toISOString()).toBe('2030-01-01T00:00:00.000Z');
+    await db.query('UPDATE integrations SET destination_id = NULL');
+    await db.query('DELETE FROM destinations');
+  });
+
+  it('sends the stored secret only where it was given: a new organization URL needs the secret again', async () => {
+    const other = await FakeLacework.start();
+    try {
+      other.addKey(KEY);
+      const id = (
+        await app.http
+          .post('/api/v1/integrations')
+          .set(asAdmin)
+          .send({ name: 'moving', organizationUrl: fake.url, ...KEY })
+      ).body.id as string;
+      const moved = await app.http
+        .patch(`/api/v1/integrations/${id}`)
+        .set(asAdmin)
+        .send({ organizationUrl: other.url });
+      expect(moved.status).toBe(400);
+      expect(moved.body.message).toMatch(/^secret: required when organizationUrl changes/);
+      const [row] = await db.query<{ organization_url: string }>(
+        'SELECT organization_url FROM integrations WHERE id = $1',
+        [id],
+      );
+      expect(row.organization_url).toBe(fake.url);
+      expect((await app.http.post(`/api/v1/integrations/${id}/test`).set(asAdmin)).body.ok).toBe(true);
+      expect(other.requests).toHaveLength(0);
+
+      const same = await app.http
+        .patch(`/api/v1/integrations/${id}`)
+        .set(asAdmin)
+        .send({ organizationUrl: fake.url, name: 'not moving' });
+      expect(same.status).toBe(200);
+      const withSecret = await app.http
+        .patch(`/api/v1/integrations/${id}`)
+        .set(asAdmin)
+        .send({ organizationUrl: other.url, secret: KEY.secret });
+      expect(withSecret.status).toBe(200);
+      expect(withSecret.body.organizationUrl).toBe(other.url);
+    } finally {
+      await other.close();
+    }
   });
 
   it('deletes softly by default and completely with purge', async () => {

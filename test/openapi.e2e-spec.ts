@@ -165,7 +165,7 @@ describe('API surface: OpenAPI document, Swagger UI, request ids, security heade
     expect(res.headers['x-powered-by']).toBeUndefined();
   });
 
-  it('answers 429 to an address after repeated failed authentications, even with a good token then', async () => {
+  it('answers 429 to further failures from an address after repeated failed authentications', async () => {
     const strict = await startTestApp(db.url, { AUTH_FAILURES_PER_MINUTE: '5' });
     try {
       for (let i = 0; i < 5; i += 1) {
@@ -182,7 +182,7 @@ describe('API surface: OpenAPI document, Swagger UI, request ids, security heade
         statusCode: 429,
         message: expect.stringMatching(/too many failed/),
       });
-      expect((await strict.http.get('/api/v1/status').set(asAdmin)).status).toBe(429);
+      expect((await strict.http.get('/api/v1/status').set(asAdmin)).status).toBe(200);
     } finally {
       await strict.close();
     }

@@ -16,7 +16,10 @@ import { FailedAuthThrottle } from './failed-auth.throttle';
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const METRICS_ROUTE = 'metrics';
 
-/** Closed by default: every route needs a bearer token; the viewer token may only read. */
+/**
+ * Closed by default: every route needs a bearer token; the viewer token may only read. Failed attempts are counted
+ * per client address (`request.ip`, which honours X-Forwarded-For only from the proxies TRUST_PROXY names).
+ */
 @Injectable()
 export class ApiTokenGuard implements CanActivate {
   private readonly matcher: TokenMatcher;
@@ -38,12 +41,14 @@ export class ApiTokenGuard implements CanActivate {
       return true;
     }
     const request = context.switchToHttp().getRequest<Request & { role?: Role }>();
-    const address = request.ip ?? 'unknown';
-    this.throttle.assertAllowed(address);
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const role = match ? this.matcher.match(match[1]) : null;
     if (role === null) {
+      // Only failures are throttled: a valid token always passes, so guessers behind a shared address (a proxy,
+      // NAT) cannot lock the administrator out.
+      const address = request.ip ?? 'unknown';
+      this.throttle.assertAllowed(address);
       this.throttle.recordFailure(address);
       throw new UnauthorizedException(
         match ? 'authorization: unknown token' : 'authorization: a Bearer token is required',

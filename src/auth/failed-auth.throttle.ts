@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 const WINDOW_MS = 60_000;
 const MAX_TRACKED = 10_000;
 
-/** Slows down token guessing: too many failed authentications from one address in a minute -> 429. */
+/** Slows down token guessing: too many failed authentications from one address in a minute -> 429 for its failures. */
 @Injectable()
 export class FailedAuthThrottle {
   private readonly failures = new Map<string, number[]>();

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError } from './domain.errors';
+import { errorLogFields } from './error-log';
 
 const STATUS_BY_KIND: Record<DomainError['kind'], number> = {
   not_found: HttpStatus.NOT_FOUND,
@@ -38,7 +39,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const body = this.toBody(exception);
     if (body.statusCode >= 500) {
-      this.logger.error({ err: exception }, 'request failed');
+      this.logger.error(errorLogFields(exception), 'request failed');
     }
     if (!response.headersSent) {
       response.status(body.statusCode).json(body);

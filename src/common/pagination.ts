@@ -29,11 +29,46 @@ export function encodeCursor(key: CursorKey): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
+/** What one position of a cursor holds; each is checked so PostgreSQL never sees a value it would refuse. */
+export type CursorPart = 'string' | 'number' | 'date' | 'uuid';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// The forms this API writes into cursors: toISOString(), or PostgreSQL's text with microseconds.
+const CURSOR_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?Z$/;
+
+function isCursorTime(value: string): boolean {
+  const m = CURSOR_TIME.exec(value);
+  if (m === null) {
+    return false;
+  }
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return (
+    year >= 1 &&
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second
+  );
+}
+
+function fitsPart(value: unknown, part: CursorPart): boolean {
+  switch (part) {
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'date':
+      return typeof value === 'string' && isCursorTime(value);
+    case 'uuid':
+      return typeof value === 'string' && UUID.test(value);
+    case 'string':
+      return typeof value === 'string' && value.length <= 200;
+  }
+}
+
 /** Decodes an opaque cursor, checking it has the shape this list uses; anything else is a 400 naming `cursor`. */
-export function decodeCursor(
-  cursor: string | undefined,
-  shape: ('string' | 'number' | 'date')[],
-): CursorKey | null {
+export function decodeCursor(cursor: string | undefined, shape: CursorPart[]): CursorKey | null {
   if (cursor === undefined) {
     return null;
   }
@@ -43,17 +78,7 @@ export function decodeCursor(
   } catch {
     throw new InvalidInputError('cursor', 'not a cursor this list returned');
   }
-  const fits =
-    Array.isArray(key) &&
-    key.length === shape.length &&
-    key.every((v, i) =>
-      shape[i] === 'number'
-        ? typeof v === 'number' && Number.isFinite(v)
-        : shape[i] === 'date'
-          ? typeof v === 'string' && !Number.isNaN(Date.parse(v))
-          : typeof v === 'string' && v.length <= 200,
-    );
-  if (!fits) {
+  if (!Array.isArray(key) || key.length !== shape.length || !key.every((v, i) => fitsPart(v, shape[i]))) {
     throw new InvalidInputError('cursor', 'not a cursor this list returned');
   }
   return key as CursorKey;

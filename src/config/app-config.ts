@@ -1,3 +1,6 @@
+/** Express's `trust proxy`: off, a number of hops, or the proxies' addresses, ranges or network names. */
+export type TrustProxy = false | number | string[];
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** The validated configuration of one process. Built once at start-up from the environment. */
@@ -9,6 +12,7 @@ export interface AppConfig {
   adminApiToken: string;
   viewerApiToken: string | null;
   metricsToken: string | null;
+  trustProxy: TrustProxy;
   authFailuresPerMinute: number;
   secretsKey: Buffer;
   secretsKeyPrevious: Buffer | null;

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { AppConfig, LogLevel } from './app-config';
+import ipaddr from 'ipaddr.js';
+import { AppConfig, LogLevel, TrustProxy } from './app-config';
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const PROXY_NETWORK_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+const MIN_TOKEN_LENGTH = 32;
 
 /** Raised when the environment holds bad values; `problems` has one line per variable. */
 export class ConfigValidationError extends Error {
@@ -76,6 +79,32 @@ class EnvReader {
     return bytes;
   }
 
+  /** false, a number of proxy hops, or the proxies' addresses / CIDR ranges / network names. */
+  trustProxy(name: string): TrustProxy {
+    const value = this.raw(name);
+    if (value === undefined || ['false', '0', 'no'].includes(value.toLowerCase())) {
+      return false;
+    }
+    if (/^\d+$/.test(value)) {
+      return this.int(name, 1, 1, 10);
+    }
+    const entries = value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '');
+    const bad = entries.filter(
+      (e) => !PROXY_NETWORK_NAMES.includes(e) && !ipaddr.isValid(e) && !ipaddr.isValidCIDR(e),
+    );
+    if (['true', 'yes'].includes(value.toLowerCase()) || bad.length > 0 || entries.length === 0) {
+      this.problems.push(
+        `${name}: must be false, the number of proxies in front (1 to 10), or their addresses, CIDR ranges or ` +
+          `${PROXY_NETWORK_NAMES.join('/')} (got "${value}"; true would believe any client's X-Forwarded-For)`,
+      );
+      return false;
+    }
+    return entries;
+  }
+
   token(name: string, minLength: number): string | null {
     const value = this.raw(name);
     if (value === undefined) {
@@ -87,6 +116,28 @@ class EnvReader {
     }
     return value;
   }
+}
+
+/** DATABASE_URL with DATABASE_PASSWORD put in, percent-encoded, so any character may appear in the password. */
+export function withPassword(databaseUrl: string, password: string, problems: string[]): string {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    problems.push('DATABASE_URL: not a valid URL');
+    return databaseUrl;
+  }
+  if (url.password !== '') {
+    problems.push('DATABASE_PASSWORD: DATABASE_URL already holds a password; give it in one place');
+    return databaseUrl;
+  }
+  if (url.username === '') {
+    problems.push('DATABASE_URL: needs a user name when DATABASE_PASSWORD is set');
+    return databaseUrl;
+  }
+  // The setter leaves '%' alone, so encode first: pg decodes the password once.
+  url.password = encodeURIComponent(password);
+  return url.toString();
 }
 
 /** Secrets generated for embedded mode when the environment gives none. */
@@ -101,11 +152,20 @@ export interface GeneratedSecrets {
  */
 export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
   const r = new EnvReader(env);
-  const databaseUrl = r.raw('DATABASE_URL') ?? null;
+  let databaseUrl = r.raw('DATABASE_URL') ?? null;
   if (databaseUrl !== null && !/^postgres(ql)?:\/\/[^\s]+$/.test(databaseUrl)) {
     r.problems.push('DATABASE_URL: must be a postgres:// or postgresql:// connection URL');
   }
-  let adminApiToken = r.token('ADMIN_API_TOKEN', 32);
+  // Not trimmed: a password may begin or end with spaces.
+  const databasePassword = env.DATABASE_PASSWORD ?? '';
+  if (databasePassword !== '') {
+    if (databaseUrl === null) {
+      r.problems.push('DATABASE_PASSWORD: only used with DATABASE_URL');
+    } else if (r.problems.length === 0) {
+      databaseUrl = withPassword(databaseUrl, databasePassword, r.problems);
+    }
+  }
+  let adminApiToken = r.token('ADMIN_API_TOKEN', MIN_TOKEN_LENGTH);
   let secretsKey = r.key('SECRETS_KEY');
   if (databaseUrl !== null || generated === undefined) {
     if (adminApiToken === null && r.raw('ADMIN_API_TOKEN') === undefined) {
@@ -118,9 +178,14 @@ export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
     adminApiToken ??= r.raw('ADMIN_API_TOKEN') === undefined ? generated.adminApiToken : null;
     secretsKey ??= r.raw('SECRETS_KEY') === undefined ? Buffer.from(generated.secretsKey, 'base64') : null;
   }
-  const viewerApiToken = r.token('VIEWER_API_TOKEN', 16);
+  const viewerApiToken = r.token('VIEWER_API_TOKEN', MIN_TOKEN_LENGTH);
   if (viewerApiToken !== null && viewerApiToken === adminApiToken) {
     r.problems.push('VIEWER_API_TOKEN: must differ from ADMIN_API_TOKEN');
+  }
+  const metricsToken = r.token('METRICS_TOKEN', 16);
+  if (metricsToken !== null && (metricsToken === adminApiToken || metricsToken === viewerApiToken)) {
+    // One token for two roles would be read as the stronger one, handing metrics scrapers the API.
+    r.problems.push('METRICS_TOKEN: must differ from ADMIN_API_TOKEN and VIEWER_API_TOKEN');
   }
   const logLevel = (r.raw('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
@@ -144,7 +209,8 @@ export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
     dataDir: r.raw('DATA_DIR') ?? './data',
     adminApiToken: adminApiToken ?? '',
     viewerApiToken,
-    metricsToken: r.token('METRICS_TOKEN', 16),
+    metricsToken,
+    trustProxy: r.trustProxy('TRUST_PROXY'),
     authFailuresPerMinute: r.int('AUTH_FAILURES_PER_MINUTE', 20, 1, 1_000_000),
     secretsKey: secretsKey ?? Buffer.alloc(0),
     secretsKeyPrevious: r.key('SECRETS_KEY_PREVIOUS'),

@@ -27,23 +27,33 @@ export function loadOrCreateGeneratedSecrets(dataDir: string): {
 
 export interface LoadedConfig {
   config: AppConfig;
-  /** Set when the admin token came from DATA_DIR rather than the environment, so start-up can print it. */
-  generatedAdminTokenFile: string | null;
+  /** Set when the admin token came from DATA_DIR rather than the environment. */
+  generatedAdminToken: GeneratedAdminToken | null;
+}
+
+export interface GeneratedAdminToken {
+  /** The file that keeps it. */
+  file: string;
+  /** True only on the start that generated it: the one time it may be printed. */
+  createdNow: boolean;
 }
 
 /** Validates the environment; in embedded mode fills missing secrets from (or into) DATA_DIR. */
 export function loadConfig(env: NodeJS.ProcessEnv): LoadedConfig {
   const embedded = (env.DATABASE_URL ?? '').trim() === '';
   if (!embedded) {
-    return { config: validateEnv(env), generatedAdminTokenFile: null };
+    return { config: validateEnv(env), generatedAdminToken: null };
   }
   const needsGenerated = (env.ADMIN_API_TOKEN ?? '').trim() === '' || (env.SECRETS_KEY ?? '').trim() === '';
   if (!needsGenerated) {
-    return { config: validateEnv(env, { adminApiToken: '', secretsKey: '' }), generatedAdminTokenFile: null };
+    return { config: validateEnv(env, { adminApiToken: '', secretsKey: '' }), generatedAdminToken: null };
   }
   const dataDir = (env.DATA_DIR ?? '').trim() || './data';
-  const { secrets } = loadOrCreateGeneratedSecrets(dataDir);
+  const { secrets, created } = loadOrCreateGeneratedSecrets(dataDir);
   const config = validateEnv(env, secrets);
   const fromFile = (env.ADMIN_API_TOKEN ?? '').trim() === '';
-  return { config, generatedAdminTokenFile: fromFile ? join(dataDir, SECRETS_FILE) : null };
+  return {
+    config,
+    generatedAdminToken: fromFile ? { file: join(dataDir, SECRETS_FILE), createdNow: created } : null,
+  };
 }

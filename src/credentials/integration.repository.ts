@@ -6,6 +6,31 @@ import { ConflictError } from '../common/domain.errors';
 import { CursorKey } from '../common/pagination';
 import { IntegrationEntity } from './integration.entity';
 
+/** Columns an administrator changes; the sync cursor, relist time and rate limit belong to sync runs alone. */
+export type IntegrationChanges = Partial<
+  Pick<
+    IntegrationEntity,
+    | 'name'
+    | 'organizationUrl'
+    | 'account'
+    | 'keyId'
+    | 'subAccount'
+    | 'secretSealed'
+    | 'secretHint'
+    | 'pollIntervalSeconds'
+    | 'initialLookbackHours'
+    | 'requestsPerHour'
+    | 'enabled'
+    | 'minSeverity'
+    | 'includeAlertTypes'
+    | 'excludeAlertTypes'
+    | 'extraScopes'
+    | 'destinationId'
+    | 'nextPollAt'
+    | 'lastAuthError'
+  >
+>;
+
 /** Integrations in PostgreSQL. A deleted integration keeps its row (and history) with `deleted_at` set. */
 @Injectable()
 export class IntegrationRepository {
@@ -20,12 +45,19 @@ export class IntegrationRepository {
     return this.rows.findOneByOrFail({ id: integration.id });
   }
 
-  async save(integration: IntegrationEntity): Promise<IntegrationEntity> {
-    try {
-      return await this.rows.save(integration);
-    } catch (error) {
-      throw uniqueNameConflict(error, integration.name);
+  /**
+   * Writes exactly the given columns (and `updated_at`), so columns other writers own, like the sync cursor, keep
+   * whatever those writers committed meanwhile. Null when the integration is gone.
+   */
+  async update(id: string, changes: IntegrationChanges): Promise<IntegrationEntity | null> {
+    if (Object.keys(changes).length > 0) {
+      try {
+        await this.rows.update({ id, deletedAt: IsNull() }, changes);
+      } catch (error) {
+        throw uniqueNameConflict(error, changes.name ?? '');
+      }
     }
+    return this.findActive(id);
   }
 
   /** Whether a destination exists (and is not deleted); integrations may only point at such. */

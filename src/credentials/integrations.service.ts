@@ -10,8 +10,22 @@ import type { LaceworkConnection } from '../lacework/lacework.types';
 import { resolveCredentials, secretHint } from './credentials-resolver';
 import { IntegrationFieldsDto } from './dto/integration-fields';
 import { IntegrationEntity } from './integration.entity';
-import { IntegrationRepository } from './integration.repository';
+import { IntegrationChanges, IntegrationRepository } from './integration.repository';
 import { ConnectionTestView, IntegrationView, withOrganizationUrlNotice } from './integration.view';
+
+/** Fields a request sets as given, with no rule beyond the DTO's. */
+const PLAIN_FIELDS = [
+  'name',
+  'pollIntervalSeconds',
+  'initialLookbackHours',
+  'requestsPerHour',
+  'enabled',
+  'minSeverity',
+  'includeAlertTypes',
+  'excludeAlertTypes',
+  'extraScopes',
+  'destinationId',
+] as const;
 
 const DEFAULTS = { pollIntervalSeconds: 300, initialLookbackHours: 24, requestsPerHour: 480, enabled: true };
 
@@ -63,7 +77,7 @@ export class IntegrationsService {
 
   async list(query: PageQueryDto): Promise<Page<IntegrationView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = decodeCursor(query.cursor, ['date', 'string']);
+    const after = decodeCursor(query.cursor, ['date', 'uuid']);
     const rows = await this.integrations.listActive(limit + 1, after);
     return toPage(rows, limit, IntegrationView.of, (r) => [r.createdAt.toISOString(), r.id]);
   }
@@ -81,52 +95,57 @@ export class IntegrationsService {
     return row;
   }
 
+  /**
+   * Changes only the columns the request names: the scheduler's state (cursor, next poll, rate limit, auth error)
+   * belongs to sync runs, which may commit while this request waits, so it is never written back from `row`.
+   */
   async update(id: string, dto: IntegrationFieldsDto): Promise<IntegrationView> {
     const row = await this.find(id);
     await this.checkDestination(dto.destinationId);
     const creds = resolveCredentials(dto, this.config.laceworkExtraAllowedHosts);
-    const keyChanged = creds.secret !== undefined || (creds.keyId !== undefined && creds.keyId !== row.keyId);
-    if (creds.organizationUrl !== undefined) {
-      row.organizationUrl = creds.organizationUrl;
-      row.account = creds.account ?? row.account;
+    const changes: IntegrationChanges = {};
+    if (creds.organizationUrl !== undefined && creds.organizationUrl !== row.organizationUrl) {
+      if (creds.secret === undefined) {
+        throw new InvalidInputError(
+          'secret',
+          'required when organizationUrl changes: the stored secret is only sent to the organization it was given for',
+        );
+      }
+      changes.organizationUrl = creds.organizationUrl;
+      changes.account = creds.account ?? row.account;
     }
-    if (creds.keyId !== undefined) {
-      row.keyId = creds.keyId;
+    if (creds.keyId !== undefined && creds.keyId !== row.keyId) {
+      changes.keyId = creds.keyId;
     }
     if (creds.subAccount !== undefined) {
-      row.subAccount = creds.subAccount;
+      changes.subAccount = creds.subAccount;
     }
     if (creds.secret !== undefined) {
-      row.secretSealed = this.secrets.seal(creds.secret, sealingContext(row.id));
-      row.secretHint = secretHint(creds.secret);
+      changes.secretSealed = this.secrets.seal(creds.secret, sealingContext(row.id));
+      changes.secretHint = secretHint(creds.secret);
     } else if (this.secrets.needsReseal(row.secretSealed)) {
-      row.secretSealed = this.secrets.seal(this.openSecret(row), sealingContext(row.id));
+      changes.secretSealed = this.secrets.seal(this.openSecret(row), sealingContext(row.id));
     }
-    const plain = [
-      'name',
-      'pollIntervalSeconds',
-      'initialLookbackHours',
-      'requestsPerHour',
-      'enabled',
-      'minSeverity',
-      'includeAlertTypes',
-      'excludeAlertTypes',
-      'extraScopes',
-      'destinationId',
-    ] as const;
-    for (const field of plain) {
+    const keyChanged = creds.secret !== undefined || changes.keyId !== undefined;
+    if (keyChanged) {
+      // A new key has not been refused yet: the integration stops showing `failing` until a run says otherwise.
+      changes.lastAuthError = null;
+    }
+    for (const field of PLAIN_FIELDS) {
       if (dto[field] !== undefined) {
-        (row as unknown as Record<string, unknown>)[field] = dto[field];
+        (changes as Record<string, unknown>)[field] = dto[field];
       }
     }
     if (dto.enabled === true || dto.pollIntervalSeconds !== undefined) {
-      row.nextPollAt = new Date();
+      changes.nextPollAt = new Date();
     }
-    const saved = await this.integrations.save(row);
+    const saved = await this.integrations.update(id, changes);
+    if (saved === null) {
+      throw new NotFoundError(`integration ${id} not found`);
+    }
     if (keyChanged) {
-      row.lastAuthError = null;
       this.lacework.invalidateToken(id);
-      this.logger.log(`integration ${id}: API key rotated (key ${row.keyId})`);
+      this.logger.log(`integration ${id}: API key rotated (key ${saved.keyId})`);
     }
     this.changeListeners.forEach((listener) => listener(id));
     return withOrganizationUrlNotice(IntegrationView.of(saved), creds.organizationUrlGiven);

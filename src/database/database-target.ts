@@ -24,7 +24,7 @@ export async function openDatabaseTarget(config: AppConfig): Promise<DatabaseTar
   return {
     url: embedded.url,
     mode: 'embedded',
-    description: `embedded PGlite at ${embedded.location} (single process only)`,
+    description: `embedded PGlite at ${embedded.location} (single process only, on a private Unix socket)`,
     stop: () => embedded.stop(),
   };
 }

@@ -19,7 +19,7 @@ export class DeliveriesService {
 
   async list(query: ListDeliveriesQueryDto): Promise<Page<DeliveryView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const before = decodeCursor(query.cursor, ['date', 'string']);
+    const before = decodeCursor(query.cursor, ['date', 'uuid']);
     const rows = await this.deliveries.list(
       {
         state: query.state ?? null,

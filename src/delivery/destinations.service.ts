@@ -55,7 +55,7 @@ export class DestinationsService {
 
   async list(query: PageQueryDto): Promise<Page<DestinationView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.destinations.list(limit + 1, decodeCursor(query.cursor, ['date', 'string']));
+    const rows = await this.destinations.list(limit + 1, decodeCursor(query.cursor, ['date', 'uuid']));
     return toPage(
       rows,
       limit,
@@ -76,9 +76,16 @@ export class DestinationsService {
         'give either signingSecret or rotateSigningSecret, not both',
       );
     }
+    const url = dto.url === undefined ? row.url : checkedUrl(dto.url);
+    if (url !== row.url && row.header_names.length > 0 && dto.headers === undefined) {
+      throw new InvalidInputError(
+        'headers',
+        'required when url changes: the stored headers are only sent to the URL they were given for ({} drops them)',
+      );
+    }
     const write: DestinationWrite = {
       name: dto.name ?? row.name,
-      url: dto.url === undefined ? row.url : checkedUrl(dto.url),
+      url,
       signing_secret_sealed: row.signing_secret_sealed,
       previous_secret_sealed: row.previous_secret_sealed,
       previous_secret_expires_at: row.previous_secret_expires_at,

@@ -8,7 +8,7 @@ import { CursorKey } from '../common/pagination';
 export type SyncTrigger = 'schedule' | 'manual' | 'backfill';
 /** Live polling (scheduled and manual runs) and backfills run side by side, each with at most one run at a time. */
 export type SyncLane = 'live' | 'backfill';
-export type SyncStatus = 'running' | 'succeeded' | 'partial' | 'failed';
+export type SyncStatus = 'running' | 'succeeded' | 'failed';
 export type SyncErrorClass = 'auth' | 'rate_limit' | 'upstream' | 'bad_response' | 'internal';
 
 export interface SyncRunRow {

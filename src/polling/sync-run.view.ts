@@ -22,7 +22,7 @@ export class SyncRunView {
   @ApiProperty({ enum: ['schedule', 'manual', 'backfill'] }) trigger!: string;
   @ApiProperty({ enum: ['live', 'backfill'], description: 'Live runs and backfills run side by side' })
   lane!: string;
-  @ApiProperty({ enum: ['running', 'succeeded', 'partial', 'failed'] }) status!: string;
+  @ApiProperty({ enum: ['running', 'succeeded', 'failed'] }) status!: string;
   @ApiProperty() startedAt!: string;
   @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
   @ApiProperty() windowStart!: string;

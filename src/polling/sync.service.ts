@@ -99,7 +99,7 @@ export class SyncService implements OnApplicationShutdown {
   async listRuns(integrationId: string, query: PageQueryDto): Promise<Page<SyncRunView>> {
     await this.integrations.find(integrationId);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const before = decodeCursor(query.cursor, ['date', 'string']);
+    const before = decodeCursor(query.cursor, ['date', 'uuid']);
     const rows = await this.runs.listForIntegration(integrationId, limit + 1, before);
     return toPage(
       rows,

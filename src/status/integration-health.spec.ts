@@ -61,10 +61,8 @@ describe('assessHealth', () => {
     });
     expect(assessHealth(facts({ recentRuns: [failed(), failed(), ok] })).health).toBe('degraded');
     expect(assessHealth(facts({ recentRuns: [failed(), failed()] })).health).toBe('degraded');
-    const partial = assessHealth(
-      facts({ recentRuns: [{ ...failed('rate_limit', ''), status: 'partial' }, ok] }),
-    );
-    expect(partial).toEqual({ health: 'degraded', reason: 'last sync run partial (rate_limit)' });
+    const rateLimited = assessHealth(facts({ recentRuns: [failed('rate_limit', ''), ok] }));
+    expect(rateLimited).toEqual({ health: 'degraded', reason: 'last sync run failed (rate_limit)' });
   });
 
   it('is never_synced until a run succeeds, saying what the first runs did', () => {

@@ -19,7 +19,7 @@ export const DESTINATION_QUIET_MINUTES = 5;
 export const CALLS_PER_PENDING_VERSION = SCOPE_NAMES.length;
 
 export interface FinishedRunFact {
-  status: 'succeeded' | 'partial' | 'failed';
+  status: 'succeeded' | 'failed';
   errorClass: string | null;
   errorMessage: string | null;
 }

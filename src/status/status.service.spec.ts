@@ -82,7 +82,11 @@ describe('StatusService.overview', () => {
     (await p).integrations[0].name;
 
   it('reads once for any number of concurrent callers', async () => {
-    const calls = [service.overview(false, 0), service.overview(false, 0), service.overview(false, 0)];
+    const calls = [
+      service.overview('cached', 0),
+      service.overview('cached', 0),
+      service.overview('cached', 0),
+    ];
     await Promise.resolve();
     figures.release();
     const names = await Promise.all(calls.map((c) => name(c)));
@@ -92,32 +96,48 @@ describe('StatusService.overview', () => {
 
   it('serves a fresh copy as is, a stale one while refreshing in the background, an old one after a read', async () => {
     const t0 = Date.now();
-    const first = service.overview(false, t0);
+    const first = service.overview('cached', t0);
     figures.release();
     expect(await name(first)).toBe('read 1');
 
-    expect(await name(service.overview(false, t0 + STATUS_FRESH_MS - 1))).toBe('read 1');
+    expect(await name(service.overview('cached', t0 + STATUS_FRESH_MS - 1))).toBe('read 1');
     expect(figures.reads).toBe(1);
 
     const t1 = t0 + STATUS_FRESH_MS + 1;
-    expect(await name(service.overview(false, t1))).toBe('read 1');
+    expect(await name(service.overview('cached', t1))).toBe('read 1');
     expect(figures.reads).toBe(2);
     figures.release();
     await new Promise((resolve) => setImmediate(resolve));
-    expect(await name(service.overview(false, t1))).toBe('read 2');
+    expect(await name(service.overview('cached', t1))).toBe('read 2');
 
-    const old = service.overview(false, t1 + STATUS_STALE_MS + 1);
+    const old = service.overview('cached', t1 + STATUS_STALE_MS + 1);
     figures.release();
     expect(await name(old)).toBe('read 3');
   });
 
-  it('reads now when asked for fresh figures, whatever is cached', async () => {
-    const first = service.overview(false, 0);
+  it('reads now for the admin, whatever is cached', async () => {
+    const first = service.overview('cached', 0);
     figures.release();
     await first;
-    const fresh = service.overview(true, 1);
+    const now = service.overview('now', 1);
     await Promise.resolve();
     figures.release();
-    expect(await name(fresh)).toBe('read 2');
+    expect(await name(now)).toBe('read 2');
+  });
+
+  it('gives recent figures without the stale copy, reading at most once a second for everyone', async () => {
+    const first = service.overview('cached', 0);
+    figures.release();
+    await first;
+    expect(await name(service.overview('recent', STATUS_FRESH_MS - 1))).toBe('read 1');
+    expect(figures.reads).toBe(1);
+    const later = STATUS_FRESH_MS + 1;
+    const calls = [service.overview('recent', later), service.overview('recent', later)];
+    await Promise.resolve();
+    figures.release();
+    expect(await Promise.all(calls.map((c) => name(c)))).toEqual(['read 2', 'read 2']);
+    expect(figures.reads).toBe(2);
+    expect(await name(service.overview('recent', later + 1))).toBe('read 2');
+    expect(figures.reads).toBe(2);
   });
 });

@@ -25,6 +25,9 @@ export const STATUS_FRESH_MS = 1_000;
 /** Up to this age it is still served while a newer one is read in the background. */
 export const STATUS_STALE_MS = 10_000;
 
+/** How old the figures of {@link StatusService.overview} may be. */
+export type StatusFreshness = 'cached' | 'recent' | 'now';
+
 interface CachedStatus {
   view: StatusView;
   readAtMs: number;
@@ -45,22 +48,26 @@ export class StatusService {
   ) {}
 
   /**
-   * The status of everything. Served from a copy read less than {@link STATUS_FRESH_MS} ago; a copy up to
-   * {@link STATUS_STALE_MS} old is served while one reader refreshes it; `fresh` reads now, whatever is cached.
+   * The status of everything. `cached`: a copy read less than {@link STATUS_FRESH_MS} ago as is, one up to
+   * {@link STATUS_STALE_MS} old while one reader refreshes it. `recent`: never the stale copy, but still at most one
+   * read a second, shared by every caller (what a viewer's `no-cache` gets). `now`: a read of its own.
    */
-  async overview(fresh = false, nowMs = Date.now()): Promise<StatusView> {
+  async overview(freshness: StatusFreshness = 'cached', nowMs = Date.now()): Promise<StatusView> {
+    if (freshness === 'now') {
+      return this.read(nowMs);
+    }
     const cached = this.cached;
-    if (!fresh && cached !== null) {
+    if (cached !== null) {
       const age = nowMs - cached.readAtMs;
       if (age < STATUS_FRESH_MS) {
         return cached.view;
       }
-      if (age < STATUS_STALE_MS) {
+      if (freshness === 'cached' && age < STATUS_STALE_MS) {
         void this.refresh(nowMs).catch(() => undefined);
         return cached.view;
       }
     }
-    return fresh ? this.read(nowMs) : this.refresh(nowMs);
+    return this.refresh(nowMs);
   }
 
   /** One integration, read now; NotFoundError when it does not exist or was deleted. */

@@ -17,7 +17,7 @@ export class SyncRunErrorSummaryView {
 export class LastRunView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: ['schedule', 'manual', 'backfill'] }) trigger!: string;
-  @ApiProperty({ enum: ['running', 'succeeded', 'partial', 'failed'] }) status!: string;
+  @ApiProperty({ enum: ['running', 'succeeded', 'failed'] }) status!: string;
   @ApiProperty({ format: 'date-time' }) startedAt!: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) finishedAt!: string | null;
   @ApiProperty({ nullable: true, type: Number, description: 'Null while running' })

@@ -47,7 +47,12 @@ export class IntegrationFieldsDto {
   @Matches(PRINTABLE, { message: 'keyId must be printable characters without spaces' })
   keyId?: string;
 
-  @ApiPropertyOptional({ minLength: 1, maxLength: 256, writeOnly: true })
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: 256,
+    writeOnly: true,
+    description: 'Required again (or apiKeyFile) when a PATCH changes organizationUrl',
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)

@@ -27,7 +27,8 @@ export class DestinationFieldsDto {
 
   @ApiPropertyOptional({
     writeOnly: true,
-    description: 'Extra static headers sent with every delivery (e.g. an ingest token); stored encrypted',
+    description:
+      'Extra static headers sent with every delivery (e.g. an ingest token); stored encrypted. Required again (`{}` drops them) when a PATCH changes url',
     type: 'object',
     additionalProperties: { type: 'string' },
   })
