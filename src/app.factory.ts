@@ -8,6 +8,7 @@ import { AppConfig } from './config/app-config';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { jsonBody, jsonBodyErrors } from './common/json-body.middleware';
 import { setupOpenApi } from './openapi/openapi.setup';
+import { CONSOLE_CSP_DIRECTIVES, consoleAssets } from './console/console-assets';
 
 export const API_PREFIX = 'api/v1';
 
@@ -18,7 +19,8 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
-  app.use(helmet());
+  app.use(helmet({ contentSecurityPolicy: { directives: CONSOLE_CSP_DIRECTIVES } }));
+  app.use(consoleAssets());
   app.use(jsonBody, jsonBodyErrors);
   app.set('trust proxy', false);
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics'] });

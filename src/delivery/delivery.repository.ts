@@ -64,6 +64,11 @@ export interface AttemptRecord {
 }
 
 /** The outbox of deliveries, claimed by workers with a lease and written back only while the claim holds. */
+// What a replay takes: a destination's deliveries in a state, created in a range, unless a newer version is on its way.
+const REPLAYABLE = `destination_id = $1 AND state = $2 AND created_at >= $3 AND ($4::timestamptz IS NULL OR created_at < $4)
+  AND NOT EXISTS (SELECT 1 FROM deliveries n WHERE n.alert_row_id = deliveries.alert_row_id
+                   AND n.version > deliveries.version AND n.state IN ('pending', 'failed'))`;
+
 @Injectable()
 export class DeliveryRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -225,14 +230,25 @@ export class DeliveryRepository {
     const rows: unknown[] = rowsOf(
       await this.dataSource.query(
         `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(), updated_at = now()
-          WHERE destination_id = $1 AND state = $2 AND created_at >= $3 AND ($4::timestamptz IS NULL OR created_at < $4)
-            AND NOT EXISTS (SELECT 1 FROM deliveries n WHERE n.alert_row_id = deliveries.alert_row_id
-                             AND n.version > deliveries.version AND n.state IN ('pending', 'failed'))
-          RETURNING 1`,
+          WHERE ${REPLAYABLE} RETURNING 1`,
         [destinationId, state, since, until],
       ),
     );
     return rows.length;
+  }
+
+  /** How many deliveries {@link replay} with the same arguments would queue now. */
+  async countReplayable(
+    destinationId: string,
+    state: 'dead' | 'delivered',
+    since: Date,
+    until: Date | null,
+  ): Promise<number> {
+    const rows: { n: number }[] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM deliveries WHERE ${REPLAYABLE}`,
+      [destinationId, state, since, until],
+    );
+    return rows[0]?.n ?? 0;
   }
 
   /** The delivery of an alert's newest version that has one. */
