@@ -48,7 +48,7 @@ describe('console: files and the API behind the screens', () => {
       expect(page.headers['content-type']).toMatch(/text\/html/);
       expect(page.text).toContain('<script type="module" src="/app.js"></script>');
       expect(page.text).not.toMatch(/<script>|<style|\sstyle=|\son\w+=/);
-      const csp = page.headers['content-security-policy'] as string;
+      const csp = page.headers['content-security-policy'];
       expect(csp).toContain("script-src 'self'");
       expect(csp).toContain("style-src 'self'");
       expect(csp).toContain("connect-src 'self'");
