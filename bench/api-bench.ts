@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
-import { freePort, waitForHealth, writeReportSection } from './bench-support';
+import { startBuiltService, writeReportSection } from './bench-support';
 
 /**
  * `npm run bench:api`: starts the built service on the database `npm run seed:scale` filled, measures the read API
@@ -14,7 +11,6 @@ import { freePort, waitForHealth, writeReportSection } from './bench-support';
  */
 
 const ROOT = join(__dirname, '..', '..');
-const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 const REPORT = join(ROOT, 'BENCHMARKS.md');
 const SECTION = '## API at scale';
 const START = '<!-- api-at-scale:start -->';
@@ -159,31 +155,8 @@ function table(results: Measured[]): string {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(MAIN)) {
-    throw new Error(`${MAIN} not found: run npm run build first`);
-  }
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const viewerToken = randomBytes(24).toString('base64url');
-  let stderr = '';
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ADMIN_API_TOKEN: randomBytes(36).toString('base64url'),
-      VIEWER_API_TOKEN: viewerToken,
-      SECRETS_KEY: randomBytes(32).toString('base64'),
-      SCHEDULER_ENABLED: 'false',
-      LOG_LEVEL,
-    },
-    // Request logs go to /dev/null: they are written, as in production, but not kept.
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const { baseUrl, viewerToken, stop } = await startBuiltService(ROOT, DATABASE_URL, LOG_LEVEL);
   try {
-    await waitForHealth(baseUrl, child, () => stderr);
     log(`service up on ${baseUrl} (LOG_LEVEL=${LOG_LEVEL})`);
     const dataset = await datasetSummary();
     log(`dataset: ${dataset}`);
@@ -285,10 +258,7 @@ async function main(): Promise<void> {
     );
     log(`results written to ${REPORT}`);
   } finally {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
+    await stop();
   }
 }
 

@@ -56,6 +56,11 @@ export async function request(
     );
   }
   if (!res.ok) {
+    if (res.status === 401 && token === undefined) {
+      // The session's token no longer opens the API (rotated, or the service restarted with new tokens).
+      session.signOut();
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    }
     throw new ApiError(res.status, messageOf(res.status, await res.text()));
   }
   return res;

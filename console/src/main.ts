@@ -143,12 +143,5 @@ async function signIn(token: string, message: HTMLElement): Promise<void> {
   }
 }
 
-/** A 401 on any screen (token rotated, service restarted with new tokens) sends the user back to sign in. */
-window.addEventListener('unhandledrejection', (event) => {
-  if (event.reason instanceof ApiError && event.reason.status === 401) {
-    session.signOut();
-    route();
-  }
-});
 window.addEventListener('hashchange', route);
 route();

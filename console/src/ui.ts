@@ -1,5 +1,5 @@
 import { ApiError } from './api';
-import { Child, h } from './dom';
+import { button, Child, h } from './dom';
 import { session } from './session';
 
 /** The API's message for a failed call, shown where the data would have been. */
@@ -89,4 +89,21 @@ export function facts(pairs: [string, Child][]): HTMLElement {
     { class: 'facts' },
     pairs.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
   );
+}
+
+/** A button that copies `text` to the clipboard and says so in `status`. */
+export function copyButton(
+  label: string,
+  text: string,
+  status: ReturnType<typeof notice>,
+  done: string,
+): HTMLButtonElement {
+  return button(label, async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      status.ok(done);
+    } catch (error) {
+      status.fail(error);
+    }
+  });
 }

@@ -151,8 +151,8 @@ export class StatusRepository {
          FROM destinations d
          CROSS JOIN LATERAL (
            SELECT count(*)::int AS n, count(*) FILTER (WHERE a.status_code BETWEEN 200 AND 299)::int AS ok
-             FROM delivery_attempts a JOIN deliveries x ON x.id = a.delivery_id
-            WHERE a.attempted_at > now() - interval '24 hours' AND x.destination_id = d.id) att
+             FROM delivery_attempts a
+            WHERE a.destination_id = d.id AND a.attempted_at > now() - interval '24 hours') att
         WHERE d.deleted_at IS NULL AND ($1::uuid[] IS NULL OR d.id = ANY($1::uuid[]))
         ORDER BY d.created_at, d.id`,
       [ids, quietMinutes],

@@ -4,7 +4,7 @@ import { localTime, timeAndAge } from '../format';
 import type { Screen } from '../main';
 import { prettyJson } from '../pretty-json';
 import type { AlertDetail, AlertVersion, DeliveryDetail } from '../types';
-import { adminOnly, badge, errorBox, facts, notice, row, table } from '../ui';
+import { adminOnly, badge, copyButton, errorBox, facts, notice, row, table } from '../ui';
 
 const SCOPE_WORDS: Record<string, string> = {
   ok: 'data',
@@ -154,14 +154,7 @@ function documentSection(alert: AlertDetail): HTMLElement {
         h(
           'div',
           { class: 'actions' },
-          button('Copy', async () => {
-            try {
-              await navigator.clipboard.writeText(text);
-              status.ok('Copied the document as stored.');
-            } catch (error) {
-              status.fail(error);
-            }
-          }),
+          copyButton('Copy', text, status, 'Copied the document as stored.'),
           h(
             'a',
             {

@@ -3,7 +3,7 @@ import { button, field, h, replace } from '../dom';
 import { localTime, timeAndAge } from '../format';
 import type { Screen } from '../main';
 import type { Destination, Page } from '../types';
-import { adminOnly, badge, confirmAction, emptyState, errorBox, notice, row, table } from '../ui';
+import { adminOnly, badge, confirmAction, copyButton, emptyState, errorBox, notice, row, table } from '../ui';
 
 /** Webhook destinations: create (secret shown once), test, pause/resume, rotate the signing secret. */
 export const renderDestinations: Screen = (main) => {
@@ -129,14 +129,7 @@ function showSecret(panel: HTMLElement, d: Destination, extra: string): void {
     h(
       'div',
       { class: 'actions' },
-      button('Copy secret', async () => {
-        try {
-          await navigator.clipboard.writeText(secret);
-          status.ok('Copied.');
-        } catch (error) {
-          status.fail(error);
-        }
-      }),
+      copyButton('Copy secret', secret, status, 'Copied.'),
       button('Done', () => panel.replaceChildren()),
     ),
     status.el,
