@@ -175,7 +175,7 @@ describe('web console (Chromium)', () => {
       admin.waitForEvent('download'),
       admin.locator('#download-document').click(),
     ]);
-    const downloaded = readFileSync((await download.path()));
+    const downloaded = readFileSync(await download.path());
     const alertId = admin.url().split('/').pop() as string;
     const stored = await fetch(`${base}/api/v1/alerts/${alertId}/document`, {
       headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
