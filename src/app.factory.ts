@@ -7,7 +7,7 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { jsonBody, jsonBodyErrors } from './common/json-body.middleware';
-import { setupOpenApi } from './openapi/openapi.setup';
+import { DOCS_PATH, setupOpenApi } from './openapi/openapi.setup';
 import { CONSOLE_CSP_DIRECTIVES, consoleAssets } from './console/console-assets';
 
 export const API_PREFIX = 'api/v1';
@@ -20,6 +20,8 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   });
   app.useLogger(app.get(Logger));
   app.use(helmet({ contentSecurityPolicy: { directives: CONSOLE_CSP_DIRECTIVES } }));
+  // Swagger UI's page carries inline styles: its path keeps helmet's default policy, the console gets the strict one.
+  app.use(`/${DOCS_PATH}`, helmet.contentSecurityPolicy());
   app.use(consoleAssets());
   app.use(jsonBody, jsonBodyErrors);
   app.set('trust proxy', false);

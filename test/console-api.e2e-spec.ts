@@ -63,6 +63,15 @@ describe('console: files and the API behind the screens', () => {
       expect(api.headers['content-security-policy']).toBe(csp);
     });
 
+    it("leaves Swagger UI helmet's default policy, which its inline styles need", async () => {
+      const docs = await app.http.get('/api/docs/').set(asViewer);
+      expect(docs.status).toBe(200);
+      const csp = docs.headers['content-security-policy'];
+      expect(csp).toMatch(/style-src 'self' https: 'unsafe-inline'/);
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toContain('unsafe-eval');
+    });
+
     it('keeps the bundle free of innerHTML and eval', async () => {
       const script = (await app.http.get('/app.js')).text;
       expect(script).not.toMatch(
