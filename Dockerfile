@@ -7,6 +7,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
 COPY test/fakes ./test/fakes
+COPY test/setup/browser.ts ./test/setup/browser.ts
+COPY console ./console
 COPY bench ./bench
 COPY scripts ./scripts
 RUN npm run build && npm prune --omit=dev

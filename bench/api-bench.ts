@@ -1,12 +1,8 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
-import { format, resolveConfig } from 'prettier';
+import { startBuiltService, writeReportSection } from './bench-support';
 
 /**
  * `npm run bench:api`: starts the built service on the database `npm run seed:scale` filled, measures the read API
@@ -15,7 +11,6 @@ import { format, resolveConfig } from 'prettier';
  */
 
 const ROOT = join(__dirname, '..', '..');
-const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 const REPORT = join(ROOT, 'BENCHMARKS.md');
 const SECTION = '## API at scale';
 const START = '<!-- api-at-scale:start -->';
@@ -52,36 +47,6 @@ function positiveInt(name: string, fallback: number): number {
 
 function log(message: string): void {
   process.stdout.write(`[bench] ${message}\n`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealth(baseUrl: string, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      throw new Error(`the service exited with ${child.exitCode}:\n${stderr()}`);
-    }
-    try {
-      if ((await fetch(`${baseUrl}/health`)).status === 200) {
-        return;
-      }
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`the service did not become healthy within 60 s:\n${stderr()}`);
 }
 
 async function getJson<T>(url: string, token: string): Promise<T> {
@@ -189,47 +154,9 @@ function table(results: Measured[]): string {
   return [header, '|---|---:|---:|---:|---:|', ...rows].join('\n');
 }
 
-/** Replaces this benchmark's part of BENCHMARKS.md (between its markers), leaving the other parts alone. */
-async function writeReport(section: string): Promise<void> {
-  const current = existsSync(REPORT) ? readFileSync(REPORT, 'utf8') : '# Benchmarks\n';
-  const block = `${START}\n${section.trimEnd()}\n${END}`;
-  const start = current.indexOf(START);
-  const end = current.indexOf(END);
-  const next =
-    start !== -1 && end > start
-      ? current.slice(0, start) + block + current.slice(end + END.length)
-      : `${current.trimEnd()}\n\n${block}\n`;
-  // Formatted like every other file of the repository, so `npm run format:check` stays clean.
-  const options = (await resolveConfig(REPORT)) ?? {};
-  writeFileSync(REPORT, await format(next, { ...options, filepath: REPORT }));
-}
-
 async function main(): Promise<void> {
-  if (!existsSync(MAIN)) {
-    throw new Error(`${MAIN} not found: run npm run build first`);
-  }
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const viewerToken = randomBytes(24).toString('base64url');
-  let stderr = '';
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ADMIN_API_TOKEN: randomBytes(36).toString('base64url'),
-      VIEWER_API_TOKEN: viewerToken,
-      SECRETS_KEY: randomBytes(32).toString('base64'),
-      SCHEDULER_ENABLED: 'false',
-      LOG_LEVEL,
-    },
-    // Request logs go to /dev/null: they are written, as in production, but not kept.
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const { baseUrl, viewerToken, stop } = await startBuiltService(ROOT, DATABASE_URL, LOG_LEVEL);
   try {
-    await waitForHealth(baseUrl, child, () => stderr);
     log(`service up on ${baseUrl} (LOG_LEVEL=${LOG_LEVEL})`);
     const dataset = await datasetSummary();
     log(`dataset: ${dataset}`);
@@ -300,7 +227,10 @@ async function main(): Promise<void> {
     const singleTable = ['| endpoint | median (ms) |', '|---|---:|', ...singleRows].join('\n');
     process.stdout.write(`\n${rendered}\n\n${singleTable}\n\n`);
     const cpu = cpus();
-    await writeReport(
+    await writeReportSection(
+      REPORT,
+      START,
+      END,
       [
         SECTION,
         '',
@@ -328,10 +258,7 @@ async function main(): Promise<void> {
     );
     log(`results written to ${REPORT}`);
   } finally {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
+    await stop();
   }
 }
 

@@ -7,7 +7,8 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { jsonBody, jsonBodyErrors, jsonBodyShape } from './common/json-body.middleware';
-import { setupOpenApi } from './openapi/openapi.setup';
+import { DOCS_PATH, setupOpenApi } from './openapi/openapi.setup';
+import { CONSOLE_CSP_DIRECTIVES, consoleAssets } from './console/console-assets';
 
 export const API_PREFIX = 'api/v1';
 
@@ -18,7 +19,10 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
-  app.use(helmet());
+  app.use(helmet({ contentSecurityPolicy: { directives: CONSOLE_CSP_DIRECTIVES } }));
+  // Swagger UI's page carries inline styles: its path keeps helmet's default policy, the console gets the strict one.
+  app.use(`/${DOCS_PATH}`, helmet.contentSecurityPolicy());
+  app.use(consoleAssets());
   app.use(jsonBody, jsonBodyErrors, jsonBodyShape);
   app.set('trust proxy', config.trustProxy);
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics'] });

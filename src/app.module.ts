@@ -14,6 +14,7 @@ import { DeliveryModule } from './delivery/delivery.module';
 import { loggerOptions } from './common/logger.options';
 import { StatusModule } from './status/status.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { ConsoleModule } from './console/console.module';
 
 /** The whole service. `databaseUrl` is the configured PostgreSQL or the embedded database's address. */
 @Module({})
@@ -39,6 +40,7 @@ export class AppModule {
         DeliveryModule,
         StatusModule,
         MetricsModule,
+        ConsoleModule,
       ],
     };
   }

@@ -491,6 +491,7 @@ describe('alerts API: list, detail and stored documents', () => {
       const summary = (await list('')).body.items[0];
       expect(res.body).toEqual({
         ...summary,
+        consoleUrl: `https://acme.lacework.net/ui/investigation/monitor/AlertInbox/${summary.alertId}/details?accountName=acme`,
         versions: [
           {
             version: 2,

@@ -177,7 +177,7 @@ describe('delivery: signed, at least once, idempotent, replayable', () => {
       .set(asAdmin)
       .send({ destinationId, state: 'dead', since: new Date(Date.now() - HOUR).toISOString() });
     expect(replay.status).toBe(202);
-    expect(replay.body).toEqual({ queued: 2 });
+    expect(replay.body).toEqual({ queued: 2, matched: 2 });
     await waitFor(async () => (await deliveryStates(id)).delivered === 2, 20_000, 'the replayed deliveries');
     expect(downstream.deliveredBodies().size).toBe(2);
     const badReplay = await app.http

@@ -331,6 +331,7 @@ describe('dashboard: status of every integration, charts', () => {
         enabled: true,
         health: 'never_synced',
         healthReason: 'no successful sync yet',
+        advice: null,
         lastRun: null,
         lastSuccessAt: null,
         cursor: null,
@@ -436,6 +437,10 @@ describe('dashboard: status of every integration, charts', () => {
         reason: null,
         lastSuccessAt: expect.any(String),
         lastError: null,
+        successRate24h: null,
+        attempts24h: 0,
+        oldestUndeliveredAt: expect.any(String),
+        dead: 3,
       });
       expect(byName['paused-pipe']).toMatchObject({
         state: 'paused',

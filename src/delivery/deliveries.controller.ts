@@ -1,11 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Page } from '../common/pagination';
 import { uuidParam } from '../common/uuid-param.pipe';
 import { InvalidInputError } from '../common/domain.errors';
 import { DeliveriesService } from './deliveries.service';
 import { DeliveryDetailView, DeliveryView } from './delivery.view';
-import { ListDeliveriesQueryDto, ReplayDto } from './dto/deliveries.dto';
+import { ListDeliveriesQueryDto, ReplayDto, ReplayView } from './dto/deliveries.dto';
 
 @ApiTags('deliveries')
 @ApiBearerAuth()
@@ -30,10 +30,11 @@ export class DeliveriesController {
     return this.deliveries.retry(id);
   }
 
-  /** Queues again every dead (or delivered) delivery to a destination created in a time range. */
+  /** Queues again every dead (or delivered) delivery to a destination created in a time range; dryRun counts them. */
   @Post('deliveries/replay')
   @HttpCode(202)
-  replay(@Body() dto: ReplayDto): Promise<{ queued: number }> {
+  @ApiAcceptedResponse({ type: ReplayView })
+  replay(@Body() dto: ReplayDto): Promise<ReplayView> {
     return this.deliveries.replay(dto);
   }
 

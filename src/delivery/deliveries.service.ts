@@ -6,7 +6,7 @@ import { canTransition, replay, requeue } from './delivery-state';
 import { DeliveryAttemptView, DeliveryDetailView, DeliveryView } from './delivery.view';
 import { DeliveryWorker } from './delivery.worker';
 import { DestinationsService } from './destinations.service';
-import { ListDeliveriesQueryDto, ReplayDto } from './dto/deliveries.dto';
+import { ListDeliveriesQueryDto, ReplayDto, ReplayView } from './dto/deliveries.dto';
 
 /** Reading deliveries and acting on them by hand: retry one, replay many, redeliver an alert. */
 @Injectable()
@@ -57,7 +57,7 @@ export class DeliveriesService {
     return DeliveryView.of(row);
   }
 
-  async replay(dto: ReplayDto): Promise<{ queued: number }> {
+  async replay(dto: ReplayDto): Promise<ReplayView> {
     if (!(await this.destinations.exists(dto.destinationId))) {
       throw new NotFoundError(`destination ${dto.destinationId} not found`);
     }
@@ -66,10 +66,16 @@ export class DeliveriesService {
     if (until !== null && until <= since) {
       throw new InvalidInputError('until', 'must be after since');
     }
+    if (dto.dryRun === true) {
+      return {
+        queued: 0,
+        matched: await this.deliveries.countReplayable(dto.destinationId, dto.state, since, until),
+      };
+    }
     const to = replay({ state: dto.state, attempts: 0 });
     const queued = await this.deliveries.replay(dto.destinationId, dto.state, to, since, until);
     void this.worker.pump();
-    return { queued };
+    return { queued, matched: queued };
   }
 
   async redeliverAlert(alertRowId: string): Promise<DeliveryView> {

@@ -70,6 +70,11 @@ export interface AttemptRecord {
 }
 
 /** The outbox of deliveries, claimed by workers with a lease and written back only while the claim holds. */
+// What a replay takes: a destination's deliveries in a state, created in a range, unless a newer version is on its way.
+const REPLAYABLE = `destination_id = $1 AND state = $2 AND created_at >= $3 AND ($4::timestamptz IS NULL OR created_at < $4)
+  AND NOT EXISTS (SELECT 1 FROM deliveries n WHERE n.alert_row_id = deliveries.alert_row_id
+                   AND n.version > deliveries.version AND n.state = ANY($5::varchar[]))`;
+
 @Injectable()
 export class DeliveryRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -248,15 +253,26 @@ export class DeliveryRepository {
   ): Promise<number> {
     const rows: unknown[] = rowsOf(
       await this.dataSource.query(
-        `UPDATE deliveries SET state = $5, attempts = $6, next_attempt_at = now(), updated_at = now()
-          WHERE destination_id = $1 AND state = $2 AND created_at >= $3 AND ($4::timestamptz IS NULL OR created_at < $4)
-            AND NOT EXISTS (SELECT 1 FROM deliveries n WHERE n.alert_row_id = deliveries.alert_row_id
-                             AND n.version > deliveries.version AND n.state = ANY($7::varchar[]))
-          RETURNING 1`,
-        [destinationId, from, since, until, to.state, to.attempts, OPEN_STATES],
+        `UPDATE deliveries SET state = $6, attempts = $7, next_attempt_at = now(), updated_at = now()
+          WHERE ${REPLAYABLE} RETURNING 1`,
+        [destinationId, from, since, until, OPEN_STATES, to.state, to.attempts],
       ),
     );
     return rows.length;
+  }
+
+  /** How many deliveries {@link replay} with the same arguments would queue now. */
+  async countReplayable(
+    destinationId: string,
+    state: 'dead' | 'delivered',
+    since: Date,
+    until: Date | null,
+  ): Promise<number> {
+    const rows: { n: number }[] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM deliveries WHERE ${REPLAYABLE}`,
+      [destinationId, state, since, until, OPEN_STATES],
+    );
+    return rows[0]?.n ?? 0;
   }
 
   /** The delivery of an alert's newest version that has one. */

@@ -67,6 +67,9 @@ export interface AlertFilter {
   since?: string;
   /** RFC 3339 text, exclusive. */
   until?: string;
+  alertType?: string;
+  /** State of the current version's delivery; `none` when it has none. */
+  delivery?: string;
 }
 
 /** The position after the last row of a page: its `start_key` and id. */
@@ -108,6 +111,19 @@ export class AlertRepository {
     if (filter.state !== undefined) {
       where.push(`a.state = ${param(filter.state)}`);
     }
+    if (filter.alertType !== undefined) {
+      where.push(`a.alert_type = ${param(filter.alertType)}`);
+    }
+    if (filter.delivery === 'none') {
+      where.push(
+        `NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_row_id = a.id AND d.version = a.current_version)`,
+      );
+    } else if (filter.delivery !== undefined) {
+      where.push(
+        `EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_row_id = a.id AND d.version = a.current_version
+                    AND d.state = ${param(filter.delivery)})`,
+      );
+    }
     if (filter.since !== undefined) {
       where.push(`a.start_time >= ${param(filter.since)}::timestamptz`);
     }
@@ -133,6 +149,18 @@ export class AlertRepository {
     const rows: AlertRow[] = await this.dataSource.query(
       `SELECT ${ALERT_COLUMNS} FROM alerts a WHERE a.id = $1::bigint`,
       [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** The organization URL and sub-account of an alert's integration, for the link to the Lacework console. */
+  async findOrganization(
+    alertRowId: string,
+  ): Promise<{ organization_url: string; sub_account: string | null } | null> {
+    const rows: { organization_url: string; sub_account: string | null }[] = await this.dataSource.query(
+      `SELECT i.organization_url, i.sub_account FROM alerts a JOIN integrations i ON i.id = a.integration_id
+        WHERE a.id = $1::bigint`,
+      [alertRowId],
     );
     return rows[0] ?? null;
   }

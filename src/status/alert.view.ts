@@ -145,6 +145,9 @@ export class AlertVersionView {
 
 /** One alert with every version, newest first, each with its scope outcomes and deliveries. */
 export class AlertDetailView extends AlertSummaryView {
+  @ApiProperty({ nullable: true, type: String, description: 'The alert in the Lacework console' })
+  consoleUrl!: string | null;
+
   @ApiProperty({ type: [AlertVersionView] }) versions!: AlertVersionView[];
 }
 

@@ -1,3 +1,4 @@
+import { laceworkConsoleUrl } from '../delivery/console-url';
 import { Injectable } from '@nestjs/common';
 import { InvalidInputError, NotFoundError } from '../common/domain.errors';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
@@ -28,6 +29,8 @@ export class AlertsService {
         state: query.state,
         since: query.since,
         until: query.until,
+        alertType: query.alertType,
+        delivery: query.delivery,
       },
       limit + 1,
       decodePosition(query.cursor),
@@ -39,12 +42,14 @@ export class AlertsService {
   async get(id: string): Promise<AlertDetailView> {
     const alert = await this.find(id);
     const versions = await this.alerts.listVersions(id);
-    const [scopes, deliveries] = await Promise.all([
+    const [scopes, deliveries, organization] = await Promise.all([
       this.alerts.listScopes(versions.map((v) => v.id)),
       this.alerts.listDeliveries(id),
+      this.alerts.findOrganization(id),
     ]);
     return {
       ...AlertSummaryView.of(alert),
+      consoleUrl: consoleUrlOf(organization, alert.alert_id),
       versions: versions.map((v) =>
         AlertVersionView.of(
           v,
@@ -101,4 +106,18 @@ function decodePosition(cursor: string | undefined): AlertPosition | null {
     throw new InvalidInputError('cursor', 'not a cursor this list returned');
   }
   return { startKey, id };
+}
+
+function consoleUrlOf(
+  organization: { organization_url: string; sub_account: string | null } | null,
+  alertId: string,
+): string | null {
+  if (organization === null) {
+    return null;
+  }
+  try {
+    return laceworkConsoleUrl(organization.organization_url, alertId, organization.sub_account);
+  } catch {
+    return null;
+  }
 }

@@ -58,6 +58,10 @@ export interface DestinationStatusRow {
   last_error: string | null;
   has_failed_deliveries: boolean;
   delivered_recently: boolean;
+  attempts_24h: number;
+  succeeded_24h: number;
+  oldest_undelivered_at: Date | null;
+  dead: number;
 }
 
 /*
@@ -143,8 +147,16 @@ export class StatusRepository {
               d.last_error,
               EXISTS (SELECT 1 FROM deliveries x WHERE x.destination_id = d.id AND x.state = 'failed')
                 AS has_failed_deliveries,
-              COALESCE(d.last_success_at > now() - $2 * interval '1 minute', false) AS delivered_recently
+              COALESCE(d.last_success_at > now() - $2 * interval '1 minute', false) AS delivered_recently,
+              att.n AS attempts_24h, att.ok AS succeeded_24h,
+              (SELECT min(x.created_at) FROM deliveries x
+                WHERE x.destination_id = d.id AND x.state IN ('pending', 'failed')) AS oldest_undelivered_at,
+              (SELECT count(*)::int FROM deliveries x WHERE x.destination_id = d.id AND x.state = 'dead') AS dead
          FROM destinations d
+         CROSS JOIN LATERAL (
+           SELECT count(*)::int AS n, count(*) FILTER (WHERE a.status_code BETWEEN 200 AND 299)::int AS ok
+             FROM delivery_attempts a
+            WHERE a.destination_id = d.id AND a.attempted_at > now() - interval '24 hours') att
         WHERE d.deleted_at IS NULL AND ($1::uuid[] IS NULL OR d.id = ANY($1::uuid[]))
         ORDER BY d.created_at, d.id`,
       [ids, quietMinutes],

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { NotFoundError } from '../common/domain.errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { SEVERITY_ORDER } from '../enrichment/severity';
+import { adviceFor } from './error-advice';
 import {
   assessHealth,
   DESTINATION_QUIET_MINUTES,
@@ -132,6 +133,10 @@ function destinationView(d: DestinationStatusRow): DestinationStatusView {
     reason: d.paused_reason ?? (d.enabled ? null : 'disabled'),
     lastSuccessAt: d.last_success_at?.toISOString() ?? null,
     lastError: d.last_error,
+    successRate24h: d.attempts_24h === 0 ? null : d.succeeded_24h / d.attempts_24h,
+    attempts24h: d.attempts_24h,
+    oldestUndeliveredAt: d.oldest_undelivered_at?.toISOString() ?? null,
+    dead: d.dead,
   };
 }
 
@@ -176,6 +181,10 @@ function integrationView(
     enabled: row.enabled,
     health,
     healthReason: reason,
+    advice: adviceFor(
+      row.last_auth_error,
+      row.run_status === null ? null : { status: row.run_status, errorClass: row.run_error_class },
+    ),
     lastRun: lastRunOf(row),
     lastSuccessAt: row.last_success_at?.toISOString() ?? null,
     cursor: row.sync_cursor?.toISOString() ?? null,

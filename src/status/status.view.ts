@@ -70,6 +70,13 @@ export class IntegrationStatusView {
   @ApiProperty({ nullable: true, type: String, description: 'Why the health is not ok; null when ok' })
   healthReason!: string | null;
 
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'What to do about the current problem (e.g. rotate a revoked key); null when nothing',
+  })
+  advice!: string | null;
+
   @ApiProperty({ nullable: true, type: LastRunView }) lastRun!: LastRunView | null;
   @ApiProperty({
     format: 'date-time',
@@ -112,6 +119,23 @@ export class DestinationStatusView {
   @ApiProperty({ nullable: true, type: String, description: 'Why it is paused' }) reason!: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastSuccessAt!: string | null;
   @ApiProperty({ nullable: true, type: String }) lastError!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Share of delivery attempts of the last 24 h answered 2xx (0..1); null without attempts',
+  })
+  successRate24h!: number | null;
+
+  @ApiProperty({ description: 'Delivery attempts of the last 24 h' }) attempts24h!: number;
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    description: 'Creation time of the oldest delivery not yet made (pending or awaiting a retry)',
+  })
+  oldestUndeliveredAt!: string | null;
+
+  @ApiProperty({ description: 'Deliveries to it that spent every attempt' }) dead!: number;
 }
 
 export class HealthCountsView {

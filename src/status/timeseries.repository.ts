@@ -13,6 +13,8 @@ interface Source {
   at: string;
   value: string;
   where: string;
+  /** The row's integration, when the table has no integration_id of its own. */
+  integration?: string;
 }
 
 // Each source is read through an index on its time column (or on integration_id and time).
@@ -31,6 +33,13 @@ const SOURCES: Record<TimeseriesMetric, Source> = {
   },
   api_calls: { table: 'lacework_calls', at: 'at', value: 'count(*)', where: "t.outcome <> 'budget_wait'" },
   rate_limited: { table: 'lacework_calls', at: 'at', value: 'count(*)', where: "t.outcome = 'rate_limited'" },
+  delivery_failures: {
+    table: 'delivery_attempts',
+    at: 'attempted_at',
+    value: 'count(*)',
+    where: '(t.status_code IS NULL OR t.status_code NOT BETWEEN 200 AND 299)',
+    integration: '(SELECT x.integration_id FROM deliveries x WHERE x.id = t.delivery_id)',
+  },
 };
 
 // 24 hours, not 1 day: generate_series adds days in the session's time zone, where one may last 23 or 25 hours.
@@ -57,7 +66,7 @@ export class TimeseriesRepository {
          SELECT date_bin($1::interval, t.${source.at}, ${UTC_ORIGIN}) AS bucket_start, ${source.value} AS n
            FROM ${source.table} t
           WHERE ${source.where} AND t.${source.at} >= $2 AND t.${source.at} < $3
-            AND ($4::uuid IS NULL OR t.integration_id = $4::uuid)
+            AND ($4::uuid IS NULL OR ${source.integration ?? 't.integration_id'} = $4::uuid)
           GROUP BY 1)
        SELECT b.bucket_start, COALESCE(c.n, 0)::int AS value
          FROM generate_series(date_bin($1::interval, $2::timestamptz, ${UTC_ORIGIN}),

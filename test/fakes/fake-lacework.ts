@@ -319,6 +319,16 @@ export class FakeLacework {
     this.keys.set(key.keyId, { ...key });
   }
 
+  /** Revokes an API key: it mints no more tokens, and the tokens it minted are refused. */
+  revokeKey(keyId: string): void {
+    this.keys.delete(keyId);
+    for (const [token, held] of this.tokens) {
+      if (held.keyId === keyId) {
+        this.tokens.delete(token);
+      }
+    }
+  }
+
   /** Adds alerts; an alertId that already exists is an error. */
   addAlerts(seeds: FakeAlertSeed[]): void {
     const states = seeds.map((seed) => createAlertState(seed));

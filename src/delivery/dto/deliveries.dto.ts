@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsUUID } from 'class-validator';
+import { IsBoolean, IsIn, IsISO8601, IsOptional, IsUUID } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination';
 
 export const DELIVERY_STATES = ['pending', 'failed', 'delivered', 'dead', 'superseded'] as const;
@@ -38,4 +38,14 @@ export class ReplayDto {
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'until must be an RFC 3339 date-time' })
   until?: string;
+
+  @ApiPropertyOptional({ default: false, description: 'Only count what would be queued; change nothing' })
+  @IsOptional()
+  @IsBoolean({ message: 'dryRun must be a boolean' })
+  dryRun?: boolean;
+}
+
+export class ReplayView {
+  @ApiProperty({ description: 'Deliveries queued again (0 with dryRun)' }) queued!: number;
+  @ApiProperty({ description: 'Deliveries that match: what a replay queues now' }) matched!: number;
 }

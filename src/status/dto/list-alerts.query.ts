@@ -16,6 +16,14 @@ import { SEVERITIES, Severity } from '../../credentials/dto/integration-fields';
 
 export const ALERT_STATES = ['pending', 'complete', 'incomplete', 'filtered', 'gone', 'failed'] as const;
 export type AlertState = (typeof ALERT_STATES)[number];
+export const ALERT_DELIVERY_FILTERS = [
+  'pending',
+  'failed',
+  'delivered',
+  'dead',
+  'superseded',
+  'none',
+] as const;
 
 const RFC3339_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/;
@@ -104,6 +112,20 @@ export class ListAlertsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(ALERT_STATES, { message: `state: must be one of ${ALERT_STATES.join(', ')}` })
   state?: AlertState;
+
+  @ApiPropertyOptional({ example: 'UnauthorizedAPICall', description: 'Lacework alert type, exactly' })
+  @IsOptional()
+  @IsString({ message: 'alertType: must be a single string' })
+  @MaxLength(200, { message: 'alertType: must be at most 200 characters' })
+  alertType?: string;
+
+  @ApiPropertyOptional({
+    enum: ALERT_DELIVERY_FILTERS,
+    description: "State of the current version's delivery; none: it has no delivery",
+  })
+  @IsOptional()
+  @IsIn(ALERT_DELIVERY_FILTERS, { message: `delivery: must be one of ${ALERT_DELIVERY_FILTERS.join(', ')}` })
+  delivery?: (typeof ALERT_DELIVERY_FILTERS)[number];
 
   @ApiPropertyOptional({ format: 'date-time', description: 'start_time at or after (inclusive)' })
   @IsOptional()

@@ -2,7 +2,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID, ValidateBy } from 'class-validator';
 import { isRfc3339DateTime } from './list-alerts.query';
 
-export const TIMESERIES_METRICS = ['alerts_synced', 'alerts_delivered', 'api_calls', 'rate_limited'] as const;
+export const TIMESERIES_METRICS = [
+  'alerts_synced',
+  'alerts_delivered',
+  'api_calls',
+  'rate_limited',
+  'delivery_failures',
+] as const;
 export type TimeseriesMetric = (typeof TIMESERIES_METRICS)[number];
 
 export const TIMESERIES_BUCKETS = ['1h', '1d'] as const;
@@ -21,7 +27,7 @@ export class TimeseriesQueryDto {
     description:
       'alerts_synced: alert versions stored (new + changed) by the runs started in the bucket; ' +
       'alerts_delivered: deliveries delivered in the bucket; api_calls: Lacework requests sent; ' +
-      'rate_limited: Lacework answers 429',
+      'rate_limited: Lacework answers 429; delivery_failures: delivery attempts not answered 2xx',
   })
   @IsIn(TIMESERIES_METRICS, { message: `metric: must be one of ${TIMESERIES_METRICS.join(', ')}` })
   metric!: TimeseriesMetric;

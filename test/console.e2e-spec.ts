@@ -1,0 +1,365 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { FakeDownstream } from './fakes/fake-downstream';
+import { FakeLacework, generateAlerts } from './fakes/fake-lacework';
+import { axeViolations, Browser, launchBrowser } from './setup/browser';
+import { api, Cluster } from './setup/cluster';
+import { createTestDatabase, TestDatabase } from './setup/test-database';
+import { ADMIN_TOKEN, VIEWER_TOKEN } from './setup/test-app';
+import { hourStart, waitFor } from './setup/wait';
+
+/**
+ * The web console in headless Chromium against the built service on PostgreSQL, with the fake Lacework and the fake
+ * downstream: what an operator does, what a viewer cannot do, and what the page must never do.
+ */
+const ARTIFACTS = join(__dirname, '..', 'test-artifacts', 'console');
+const XSS_NAME = '<img src=x onerror="window.__xss=1">';
+const XSS_TYPE = '<script>window.__xss=2</script>';
+const KEY = { keyId: 'CONSOLE_KEY_00000000000000000000', secret: '_console_secret_abcdefghijklmnop' };
+const OTHER_KEY = { keyId: 'REVOKED_KEY_00000000000000000000', secret: '_revoked_secret_abcdefghijklmnop' };
+const ALERTS = 12;
+
+jest.setTimeout(180_000);
+
+describe('web console (Chromium)', () => {
+  let db: TestDatabase;
+  let lacework: FakeLacework;
+  let downstream: FakeDownstream;
+  let cluster: Cluster;
+  let base: string;
+  let browser: Browser;
+  let admin: Page;
+  let destinationId = '';
+  let integrationId = '';
+
+  const screenshot = async (page: Page, name: string): Promise<void> => {
+    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  };
+
+  const signIn = async (page: Page, token: string): Promise<void> => {
+    await page.goto(`${base}/`);
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+
+  /** Opens a screen by its hash and waits until it has drawn its heading. */
+  const open = async (page: Page, hash: string, heading: string | RegExp): Promise<void> => {
+    await page.goto(`${base}/#/${hash}`);
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  };
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    db = await createTestDatabase();
+    lacework = await FakeLacework.start();
+    downstream = await FakeDownstream.start();
+    lacework.addKey({ ...KEY, subAccount: 'acme-sub' });
+    const seeds = generateAlerts(ALERTS - 1, {
+      start: hourStart(6 * 3_600_000),
+      hours: 4,
+      subAccount: 'acme-sub',
+    });
+    seeds.push({
+      alertId: '9999999',
+      alertName: XSS_NAME,
+      alertType: XSS_TYPE,
+      severity: 'Critical',
+      startTime: hourStart(2 * 3_600_000),
+      subAccount: 'acme-sub',
+      scopes: {
+        Details: JSON.stringify({ description: `${XSS_NAME} ${XSS_TYPE}`, policyName: XSS_TYPE }),
+      },
+    });
+    lacework.addAlerts(seeds);
+    cluster = new Cluster(Cluster.env(db.url, { CIRCUIT_MIN_REQUESTS: '10000' }));
+    base = (await cluster.start(0)).replace('[::1]', '127.0.0.1');
+    browser = await launchBrowser();
+    admin = await browser.context.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await cluster?.stopAll();
+    await lacework?.close();
+    await downstream?.close();
+    await db?.drop();
+  });
+
+  it('refuses a wrong token with a clear message and keeps nothing', async () => {
+    const page = await browser.context.newPage();
+    await signIn(page, 'not-the-token-0123456789abcdef0123456789');
+    await page.getByRole('alert').filter({ hasText: 'This token is not valid for this service' }).waitFor();
+    await screenshot(page, 'sign-in-refused');
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    expect(page.url()).not.toContain('not-the-token');
+    await page.close();
+  });
+
+  it('admin signs in, creates a destination, adds an organization from its key file, tests, saves and syncs', async () => {
+    await signIn(admin, ADMIN_TOKEN);
+    await admin.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await admin.getByText('No organization yet — add one with its API key file.').waitFor();
+    expect(await admin.evaluate('document.cookie')).toBe('');
+
+    await open(admin, 'destinations', 'Destinations');
+    await admin.getByText('No destination yet').waitFor();
+    await admin.getByRole('button', { name: 'Add a destination' }).click();
+    await admin.getByLabel('Name', { exact: true }).fill('pipeline');
+    await admin.getByLabel('Webhook URL').fill(`${downstream.url}/ingest`);
+    await admin.getByRole('button', { name: 'Create' }).click();
+    await admin.getByText('it will not be shown again').waitFor();
+    const secret = (await admin.locator('pre.secret').textContent()) ?? '';
+    expect(secret).toMatch(/^whsec_/);
+    downstream.setSecrets([secret]);
+    await screenshot(admin, 'destination-secret-once');
+    await admin.getByRole('button', { name: 'Done' }).click();
+    destinationId = (await api(base, 'GET', '/api/v1/destinations')).json.items[0].id;
+
+    await open(admin, 'integrations', 'Integrations');
+    await admin.getByText('No organization yet — add one with its API key file.').waitFor();
+    await admin.getByRole('button', { name: 'Add an organization' }).click();
+    const keyFile = { ...KEY, account: 'acme', subAccount: 'acme-sub' };
+    await admin.getByLabel('API key file').setInputFiles({
+      name: 'acme-key.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(keyFile)),
+    });
+    await admin.getByText(`…${KEY.secret.slice(-4)} (not shown)`).waitFor();
+    expect(await admin.getByLabel('Organization URL').inputValue()).toBe('https://acme.lacework.net');
+    expect(await admin.content()).not.toContain(KEY.secret);
+    // The fake Lacework stands in for the organization's cluster.
+    await admin.getByLabel('Organization URL').fill(lacework.url);
+    await admin.getByLabel('Name', { exact: true }).fill('acme');
+    await admin.getByRole('button', { name: 'Test connection' }).click();
+    await admin.getByText(/Connection ok in \d+ ms/).waitFor();
+    await screenshot(admin, 'integration-add');
+    await admin.getByRole('button', { name: 'Save', exact: true }).click();
+    await admin.getByText(/Saved acme/).waitFor();
+    integrationId = (await api(base, 'GET', '/api/v1/integrations')).json.items[0].id;
+
+    await admin.getByRole('button', { name: 'Edit acme' }).click();
+    await admin.getByLabel('Destination', { exact: true }).selectOption({ label: 'pipeline' });
+    await admin.getByRole('button', { name: 'Save changes' }).click();
+    await admin.getByText('Saved.').waitFor();
+    expect((await api(base, 'GET', `/api/v1/integrations/${integrationId}`)).json.destinationId).toBe(
+      destinationId,
+    );
+
+    // The downstream refuses everything until the deliveries are dead.
+    downstream.setDefault(500);
+    await admin.getByRole('button', { name: 'Sync now: acme' }).click();
+    await admin.getByText(/Sync started/).waitFor();
+    await screenshot(admin, 'integrations');
+  });
+
+  it('fills the alert list, and the downloaded document is the stored one byte for byte', async () => {
+    await waitFor(
+      async () =>
+        (await db.query(`SELECT count(*)::int AS n FROM alerts WHERE state = 'complete'`))[0].n === ALERTS,
+      60_000,
+      'every alert assembled',
+    );
+    await open(admin, 'alerts', 'Alerts');
+    await admin
+      .locator('table tbody tr')
+      .nth(ALERTS - 1)
+      .waitFor();
+    expect(await admin.locator('table tbody tr').count()).toBe(ALERTS);
+    await screenshot(admin, 'alerts');
+
+    await admin.locator('table tbody tr a').first().click();
+    await admin.getByRole('heading', { level: 2, name: 'Document' }).waitFor();
+    await admin.locator('#download-document').waitFor();
+    const [download] = await Promise.all([
+      admin.waitForEvent('download'),
+      admin.locator('#download-document').click(),
+    ]);
+    const downloaded = readFileSync(await download.path());
+    const alertId = admin.url().split('/').pop() as string;
+    const stored = await fetch(`${base}/api/v1/alerts/${alertId}/document`, {
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(downloaded.equals(Buffer.from(await stored.arrayBuffer()))).toBe(true);
+    await admin.getByText('Open in the Lacework console').waitFor();
+    for (const scope of ['Details', 'Investigation', 'Events', 'RelatedAlerts', 'Integrations', 'Timeline']) {
+      await admin.getByRole('cell', { name: scope, exact: true }).first().waitFor();
+    }
+    await screenshot(admin, 'alert');
+  });
+
+  it('shows markup from Lacework as text and runs none of it', async () => {
+    await open(admin, 'alerts', 'Alerts');
+    await admin.getByText(XSS_NAME, { exact: true }).waitFor();
+    await admin.getByText(XSS_TYPE, { exact: true }).waitFor();
+    await admin.getByRole('link', { name: XSS_NAME }).click();
+    await admin.getByRole('heading', { level: 1, name: XSS_NAME }).waitFor();
+    await admin.locator('pre.document').filter({ hasText: 'window.__xss=2' }).waitFor();
+    expect(await admin.evaluate('window.__xss')).toBeUndefined();
+    expect(await admin.locator('main img').count()).toBe(0);
+    expect(await admin.locator('main script').count()).toBe(0);
+  });
+
+  it('shows the destination unhealthy while deliveries are dead, and healthy again after "Replay all dead"', async () => {
+    await waitFor(
+      async () => (await api(base, 'GET', '/api/v1/status')).json.destinations[0]?.dead === ALERTS,
+      60_000,
+      'every delivery dead',
+    );
+    await open(admin, 'overview', 'Overview');
+    const destinationRow = admin.locator('tr[data-destination="pipeline"]');
+    await destinationRow.waitFor();
+    expect(await destinationRow.textContent()).toContain(String(ALERTS));
+    expect(await destinationRow.textContent()).toMatch(/0 %/);
+    expect(await admin.locator('tr[data-integration="acme"]').getAttribute('data-health')).toBe('degraded');
+    await screenshot(admin, 'overview-dead');
+
+    downstream.setDefault(200);
+    await open(admin, `deliveries?destinationId=${destinationId}&state=dead`, 'Deliveries');
+    await admin.locator('tr[data-state="dead"]').first().waitFor();
+    await admin.locator('#replay-count').click();
+    await admin.getByText(`${ALERTS} dead deliveries will be sent again.`).waitFor();
+    await admin.locator('#replay-go').click();
+    await admin.getByText(`Replaying ${ALERTS} deliveries.`).waitFor();
+    await waitFor(() => downstream.uniqueIds().size === ALERTS, 60_000, 'every alert delivered');
+    await admin.getByLabel('State', { exact: true }).selectOption('delivered');
+    await admin.getByRole('button', { name: 'Apply' }).click();
+    await admin
+      .locator('tr[data-state="delivered"]')
+      .nth(ALERTS - 1)
+      .waitFor();
+    await admin
+      .getByRole('button', { name: /^Attempts of/ })
+      .first()
+      .click();
+    await admin
+      .getByText(/HTTP 500/)
+      .first()
+      .waitFor();
+    await admin
+      .getByText(/HTTP 200/)
+      .first()
+      .waitFor();
+    await screenshot(admin, 'deliveries');
+
+    await waitFor(
+      async () => {
+        await open(admin, 'overview', 'Overview');
+        await admin.locator('tr[data-integration="acme"]').waitFor();
+        return (
+          (await admin.locator('tr[data-integration="acme"]').getAttribute('data-health')) === 'ok' &&
+          (await admin.locator('tr[data-destination="pipeline"]').getAttribute('data-state')) === 'ok'
+        );
+      },
+      60_000,
+      'the overview healthy again',
+    );
+    await admin.locator('figure.chart-box').nth(2).waitFor();
+    await screenshot(admin, 'overview');
+  });
+
+  it('shows a revoked key as a failing integration with the advice to rotate it', async () => {
+    lacework.addKey({ ...OTHER_KEY, subAccount: 'other-sub' });
+    const created = await api(base, 'POST', '/api/v1/integrations', {
+      name: 'revoked-org',
+      organizationUrl: lacework.url,
+      ...OTHER_KEY,
+      subAccount: 'other-sub',
+    });
+    expect(created.status).toBe(201);
+    lacework.revokeKey(OTHER_KEY.keyId);
+    expect((await api(base, 'POST', `/api/v1/integrations/${created.json.id}/sync`)).status).toBe(202);
+    await waitFor(
+      async () =>
+        (await api(base, 'GET', `/api/v1/integrations/${created.json.id}/status`)).json.health === 'failing',
+      60_000,
+      'the revoked integration failing',
+    );
+    await open(admin, 'overview', 'Overview');
+    const failing = admin.locator('tr[data-integration="revoked-org"]');
+    await failing.waitFor();
+    expect(await failing.getAttribute('data-health')).toBe('failing');
+    await failing.getByText(/rotate it/).waitFor();
+    await screenshot(admin, 'overview-revoked');
+  });
+
+  it('gives the viewer every screen without a single write control, and the API refuses a write from the page', async () => {
+    const viewer = await browser.context.newPage();
+    await signIn(viewer, VIEWER_TOKEN);
+    await viewer.getByText('Signed in as viewer (read only)').waitFor();
+    const alertId = (await api(base, 'GET', '/api/v1/alerts?limit=1')).json.items[0].id;
+    const writeControl =
+      /^(Add|Save|Create|Delete|Pause|Resume|Sync now|Backfill|Rotate|Retry|Replay|Redeliver|Test|Edit|Count)/;
+    for (const [hash, heading] of [
+      ['overview', 'Overview'],
+      ['integrations', 'Integrations'],
+      [`sync-history/${integrationId}`, 'Sync history'],
+      ['alerts', 'Alerts'],
+      [`alert/${alertId}`, /./],
+      [`deliveries?destinationId=${destinationId}`, 'Deliveries'],
+      ['destinations', 'Destinations'],
+    ] as const) {
+      await open(viewer, hash, heading);
+      await viewer.locator('table').first().waitFor();
+      await viewer.waitForLoadState('networkidle');
+      const buttons = await viewer.locator('main button, main input[type=file]').allTextContents();
+      expect({ hash, writes: buttons.filter((b) => writeControl.test(b.trim())) }).toEqual({
+        hash,
+        writes: [],
+      });
+      expect(await viewer.locator('main input[type=file]').count()).toBe(0);
+    }
+    const status = await viewer.evaluate(`fetch('/api/v1/integrations/${integrationId}/sync', {
+      method: 'POST', headers: { Authorization: 'Bearer ' + sessionStorage.getItem('lc.token') } }).then((r) => r.status)`);
+    expect(status).toBe(403);
+    await viewer.getByRole('button', { name: 'Sign out' }).click();
+    await viewer.getByLabel('API token').waitFor();
+    expect(await viewer.evaluate('sessionStorage.length')).toBe(0);
+    await viewer.close();
+  });
+
+  it('passes axe-core on every screen with no serious or critical violation', async () => {
+    const alertId = (await api(base, 'GET', '/api/v1/alerts?limit=1')).json.items[0].id;
+    const found: Record<string, unknown[]> = {};
+    for (const [name, hash, heading] of [
+      ['overview', 'overview', 'Overview'],
+      ['integrations', 'integrations', 'Integrations'],
+      ['sync-history', `sync-history/${integrationId}`, 'Sync history'],
+      ['alerts', 'alerts', 'Alerts'],
+      ['alert-detail', `alert/${alertId}`, /./],
+      ['deliveries', `deliveries?destinationId=${destinationId}`, 'Deliveries'],
+      ['destinations', 'destinations', 'Destinations'],
+    ] as const) {
+      await open(admin, hash, heading);
+      await admin.locator('table').first().waitFor();
+      await admin.waitForLoadState('networkidle');
+      await screenshot(admin, name === 'overview' ? 'overview-a11y' : name);
+      const serious = (await axeViolations(admin)).filter(
+        (v) => v.impact === 'serious' || v.impact === 'critical',
+      );
+      if (serious.length > 0) {
+        found[name] = serious;
+      }
+    }
+    const signInPage = await browser.context.newPage();
+    await signInPage.goto(`${base}/`);
+    await signInPage.getByLabel('API token').waitFor();
+    await screenshot(signInPage, 'sign-in');
+    const signInViolations = (await axeViolations(signInPage)).filter(
+      (v) => v.impact === 'serious' || v.impact === 'critical',
+    );
+    if (signInViolations.length > 0) {
+      found['sign-in'] = signInViolations;
+    }
+    await signInPage.close();
+    expect(found).toEqual({});
+  });
+
+  it('made no request to any origin but the service', () => {
+    const foreign = browser.requests.filter(
+      (url) => !url.startsWith(`${base}/`) && !url.startsWith('blob:') && !url.startsWith('data:'),
+    );
+    expect(browser.requests.length).toBeGreaterThan(20);
+    expect(foreign).toEqual([]);
+  });
+});
