@@ -8,6 +8,7 @@ import { EnrichmentFailures1795800800000 } from './1795800800000-EnrichmentFailu
 import { ConsoleIndexes1795801000000 } from './1795801000000-ConsoleIndexes';
 import { DeliveryAttemptDestination1795801000001 } from './1795801000001-DeliveryAttemptDestination';
 import { ExtraScopes1795801200000 } from './1795801200000-ExtraScopes';
+import { BackfillRefresh1795801200001 } from './1795801200001-BackfillRefresh';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests load the same set. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   ConsoleIndexes1795801000000,
   DeliveryAttemptDestination1795801000001,
   ExtraScopes1795801200000,
+  BackfillRefresh1795801200001,
 ];

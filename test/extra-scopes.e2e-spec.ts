@@ -1,9 +1,9 @@
 import { parseLossless, stringifyLossless } from '../src/lacework/lossless-json';
 import { FakeLacework, generateAlerts } from './fakes/fake-lacework';
-import { canonical, createIntegration, KEY, syncAndSettle } from './setup/sync-helpers';
+import { canonical, createIntegration, KEY, settle, syncAndSettle } from './setup/sync-helpers';
 import { asAdmin, startTestApp, TestApp } from './setup/test-app';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
-import { hourStart } from './setup/wait';
+import { hourStart, waitFor } from './setup/wait';
 
 const HOUR = 3_600_000;
 
@@ -124,6 +124,46 @@ describe('extra scopes: ObservationTimeline on request, one more call per alert,
       expect(doc.version).toBe(1);
       expect(doc.document.includes('"scopeObservationTimeline":')).toBe(doc.alert_id.startsWith('6'));
     }
+  });
+
+  it('enriches alerts already delivered again only when a backfill asks for it', async () => {
+    const start = hourStart(5 * HOUR);
+    fake.addAlerts(generateAlerts(8, { start, hours: 2, firstId: 70_000 }));
+    const id = await createIntegration(app, fake, { requestsPerHour: 100000 });
+    await syncAndSettle(app, db, id);
+    await app.http
+      .patch(`/api/v1/integrations/${id}`)
+      .set(asAdmin)
+      .send({ extraScopes: ['ObservationTimeline'] });
+    const range = { since: new Date(start.getTime() - HOUR).toISOString(), until: new Date().toISOString() };
+
+    const backfill = async (body: Record<string, unknown>): Promise<Record<string, unknown>> => {
+      const res = await app.http.post(`/api/v1/integrations/${id}/backfill`).set(asAdmin).send(body);
+      expect(res.status).toBe(202);
+      const run = await waitFor(
+        async () => {
+          const r = await app.http.get(`/api/v1/sync-runs/${res.body.runId}`).set(asAdmin);
+          return r.body.status !== 'running' ? (r.body as Record<string, unknown>) : undefined;
+        },
+        60_000,
+        'the backfill to end',
+      );
+      await settle(db, id);
+      return run;
+    };
+
+    const before = fake.count('scope');
+    const plain = await backfill(range);
+    expect(plain).toMatchObject({ status: 'succeeded', alertsChanged: 0, refreshDocuments: false });
+    expect(fake.count('scope')).toBe(before);
+
+    const refreshed = await backfill({ ...range, refreshDocuments: true });
+    expect(refreshed).toMatchObject({ status: 'succeeded', alertsChanged: 8, refreshDocuments: true });
+    expect(fake.count('scope') - before).toBe(8 * 7);
+    const docs = await documents(id);
+    expect(
+      docs.filter((d) => d.version === 2 && d.document.includes('"scopeObservationTimeline":')),
+    ).toHaveLength(8);
   });
 
   it.each<[unknown, string]>([

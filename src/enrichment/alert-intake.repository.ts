@@ -45,6 +45,7 @@ export class AlertIntakeRepository {
     runId: string,
     backfill: boolean,
     page: IntakeAlert[],
+    refresh = false,
   ): Promise<IntakeCounts> {
     const counts: IntakeCounts = {
       listed: page.length,
@@ -74,7 +75,7 @@ export class AlertIntakeRepository {
           counts.beforeHorizon += 1;
         } else if (row === undefined) {
           fresh.push(item);
-        } else if (row.list_hash !== item.listHash) {
+        } else if (refresh || row.list_hash !== item.listHash) {
           changed.push({ row, item });
         }
       }

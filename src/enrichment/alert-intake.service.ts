@@ -7,7 +7,8 @@ import { severityRank } from './severity';
 
 /**
  * Takes a page of listed alerts from a sync run and stores what is new or changed, queueing it for enrichment.
- * Alerts that start before `horizon` are taken in only as changes of alerts already stored.
+ * Alerts that start before `horizon` are taken in only as changes of alerts already stored. With `refresh` (a
+ * backfill that asks for it) every alert already stored counts as changed, so it is enriched again.
  */
 @Injectable()
 export class AlertIntakeService {
@@ -20,6 +21,7 @@ export class AlertIntakeService {
     filter: AlertFilterSettings,
     horizon: Date,
     alerts: ListedAlert[],
+    refresh = false,
   ): Promise<IntakeCounts> {
     const items = alerts.map((alert) => {
       const normalized = { ...alert, startTime: alert.startTime || new Date().toISOString() };
@@ -31,6 +33,6 @@ export class AlertIntakeService {
         beforeHorizon: Date.parse(normalized.startTime) < horizon.getTime(),
       };
     });
-    return this.intake.storePage(integrationId, runId, backfill, items);
+    return this.intake.storePage(integrationId, runId, backfill, items, refresh);
   }
 }

@@ -96,6 +96,7 @@ export class SyncRunExecutor {
           filter,
           horizon,
           page.alerts,
+          run.refresh_documents,
         );
         if (!(await this.runs.recordPage(run.id, workerId, counts))) {
           throw new RunTakenOver();

@@ -23,6 +23,7 @@ export interface SyncRunRow {
   window_end: Date;
   progress_at: Date | null;
   relist_from: Date | null;
+  refresh_documents: boolean;
   alerts_listed: number;
   alerts_new: number;
   alerts_changed: number;
@@ -50,6 +51,8 @@ export interface NewRun {
   relist: boolean;
   chunksTotal: number;
   workerId: string;
+  /** Backfills only: enrich alerts already stored again, as new versions. */
+  refreshDocuments: boolean;
 }
 
 export interface PageProgress {
@@ -76,8 +79,8 @@ export class SyncRunRepository {
     try {
       const [row]: SyncRunRow[] = await this.dataSource.query(
         `INSERT INTO sync_runs (integration_id, trigger, status, window_start, window_end, relist_from, chunks_total,
-                                worker_id, heartbeat_at)
-         VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, now()) RETURNING *`,
+                                worker_id, refresh_documents, heartbeat_at)
+         VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, now()) RETURNING *`,
         [
           run.integrationId,
           run.trigger,
@@ -86,6 +89,7 @@ export class SyncRunRepository {
           run.relist ? run.windowStart : null,
           run.chunksTotal,
           run.workerId,
+          run.refreshDocuments,
         ],
       );
       return { created: true, run: row };

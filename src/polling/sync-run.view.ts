@@ -22,6 +22,8 @@ export class SyncRunView {
   @ApiProperty({ enum: ['schedule', 'manual', 'backfill'] }) trigger!: string;
   @ApiProperty({ enum: ['live', 'backfill'], description: 'Live runs and backfills run side by side' })
   lane!: string;
+  @ApiProperty({ description: 'A backfill that enriches alerts already stored again' })
+  refreshDocuments!: boolean;
   @ApiProperty({ enum: ['running', 'succeeded', 'failed'] }) status!: string;
   @ApiProperty() startedAt!: string;
   @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
@@ -55,6 +57,7 @@ export class SyncRunView {
       integrationId: r.integration_id,
       trigger: r.trigger,
       lane: r.lane,
+      refreshDocuments: r.refresh_documents,
       status: r.status,
       startedAt: r.started_at.toISOString(),
       finishedAt: r.finished_at?.toISOString() ?? null,

@@ -23,7 +23,12 @@ export class SyncRunsController {
   @Post('integrations/:id/backfill')
   @HttpCode(202)
   backfill(@Param('id', uuidParam()) id: string, @Body() dto: BackfillDto): Promise<{ runId: string }> {
-    return this.sync.startBackfill(id, new Date(dto.since), new Date(dto.until));
+    return this.sync.startBackfill(
+      id,
+      new Date(dto.since),
+      new Date(dto.until),
+      dto.refreshDocuments === true,
+    );
   }
 
   @Get('integrations/:id/sync-runs')

@@ -43,12 +43,17 @@ export class SyncService implements OnApplicationShutdown {
     return this.start(integrationId, 'manual', null);
   }
 
-  async startBackfill(integrationId: string, since: Date, until: Date): Promise<{ runId: string }> {
+  async startBackfill(
+    integrationId: string,
+    since: Date,
+    until: Date,
+    refreshDocuments = false,
+  ): Promise<{ runId: string }> {
     const problem = backfillProblem(since, until, new Date());
     if (problem !== null) {
       throw new InvalidInputError(problem.field, problem.reason);
     }
-    return this.start(integrationId, 'backfill', { start: since, end: until });
+    return this.start(integrationId, 'backfill', { start: since, end: until }, refreshDocuments);
   }
 
   /** Starts a scheduled run for every enabled integration whose poll interval has passed. */
@@ -122,6 +127,7 @@ export class SyncService implements OnApplicationShutdown {
     integrationId: string,
     trigger: SyncTrigger,
     range: TimeWindow | null,
+    refreshDocuments = false,
   ): Promise<{ runId: string }> {
     const integration = await this.integrations.find(integrationId);
     const now = new Date();
@@ -144,6 +150,7 @@ export class SyncService implements OnApplicationShutdown {
       relist: planned.relist,
       chunksTotal: splitWindow(planned).length,
       workerId: this.config.workerId,
+      refreshDocuments,
     });
     if (!result.created) {
       const what = trigger === 'backfill' ? 'a backfill' : 'a sync run';

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsISO8601 } from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsISO8601, IsOptional } from 'class-validator';
 
 export class BackfillDto {
   @ApiProperty({
@@ -12,4 +13,14 @@ export class BackfillDto {
   @ApiProperty({ example: '2026-09-08T00:00:00.000Z', description: 'End of the range (not in the future)' })
   @IsISO8601({ strict: true }, { message: 'until must be an RFC 3339 date-time' })
   until!: string;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'Also enrich again, as a new version, every alert of the range already stored (for example after opting in ' +
+      'to an extra scope); its scope calls are paid again and the new version is delivered',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'refreshDocuments must be a boolean' })
+  refreshDocuments?: boolean;
 }
