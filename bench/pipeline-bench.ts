@@ -5,7 +5,7 @@ import { FakeDownstream } from '../test/fakes/fake-downstream';
 import { FakeLacework, generateAlerts, SCOPE_NAMES } from '../test/fakes/fake-lacework';
 import { api, Cluster } from '../test/setup/cluster';
 import { LaceworkClient } from '../src/lacework/lacework.client';
-import { InMemoryRequestBudget } from '../src/lacework/request-budget';
+import { InMemoryRequestBudget } from '../src/lacework/in-memory-request-budget';
 
 const SECRET = 'whsec_' + Buffer.alloc(32, 5).toString('base64');
 const KEY = { keyId: 'BENCH_KEY_000000000000000000000000', secret: '_bench_secret_0123456789abcdefghij' };

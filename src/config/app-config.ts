@@ -18,7 +18,7 @@ export interface AppConfig {
   laceworkRetryBaseMs: number;
   laceworkMaxAttempts: number;
   laceworkBudgetWindowMs: number;
-  laceworkBudgetSlices: number;
+  laceworkBudgetBurst: number;
   schedulerEnabled: boolean;
   pollingEnabled: boolean;
   schedulerTickMs: number;

@@ -153,7 +153,7 @@ export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
     laceworkRetryBaseMs: r.int('LACEWORK_RETRY_BASE_MS', 1_000, 1, 60_000),
     laceworkMaxAttempts: r.int('LACEWORK_MAX_ATTEMPTS', 4, 1, 10),
     laceworkBudgetWindowMs: r.int('LACEWORK_BUDGET_WINDOW_MS', 3_600_000, 1_000, 86_400_000),
-    laceworkBudgetSlices: r.int('LACEWORK_BUDGET_SLICES', 60, 1, 3600),
+    laceworkBudgetBurst: r.int('LACEWORK_BUDGET_BURST', 4, 1, 50),
     schedulerEnabled: r.bool('SCHEDULER_ENABLED', true),
     pollingEnabled: r.bool('POLLING_ENABLED', true),
     schedulerTickMs: r.int('SCHEDULER_TICK_MS', 5_000, 50, 600_000),

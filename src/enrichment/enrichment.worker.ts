@@ -14,7 +14,7 @@ import {
 import { runWithCallContext } from '../lacework/call-context';
 import { LaceworkConnection, SCOPE_NAMES, ScopeName } from '../lacework/lacework.types';
 import { backoffDelayMs } from '../lacework/retry-policy';
-import { PgRequestBudget } from '../lacework/request-budget.repository';
+import { RequestBudgetService } from '../lacework/request-budget.service';
 import { AlertVersionRepository, ClaimedVersion, StoredScope } from './alert-version.repository';
 import { assembleDocument, sha256 } from './document-assembler';
 
@@ -58,7 +58,7 @@ export class EnrichmentWorker implements OnApplicationShutdown {
     private readonly versions: AlertVersionRepository,
     private readonly lacework: LaceworkClient,
     private readonly integrations: IntegrationsService,
-    private readonly budget: PgRequestBudget,
+    private readonly budget: RequestBudgetService,
     private readonly delivery: DeliveryWorker,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -121,7 +121,7 @@ export class EnrichmentWorker implements OnApplicationShutdown {
       return 0;
     }
     const { connection } = await this.connectionFor(integrationId);
-    const usage = await this.budget.usage(integrationId, connection.requestsPerHour);
+    const usage = await this.budget.usage(connection);
     const affordable = Math.floor((usage.remaining - CALLS_PER_ALERT * inFlight) / CALLS_PER_ALERT);
     if (affordable > 0) {
       return Math.min(free, affordable);

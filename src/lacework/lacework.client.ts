@@ -72,7 +72,7 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
 
 /**
  * The only code that talks to the Lacework API v2: tokens, alert listing with paging, alert scopes, the
- * per-integration request budget, retries and rate-limit handling.
+ * per-key request budget, retries and rate-limit handling.
  */
 export class LaceworkClient {
   private readonly http: AxiosInstance;
@@ -305,7 +305,7 @@ export class LaceworkClient {
       if (status === 429) {
         const waitMs = rateLimitWaitMs(response.headers, this.now(), this.rateLimitDefaultWaitMs);
         const retryAt = new Date(this.now() + waitMs);
-        await this.budget.blockUntil(conn.integrationId, retryAt);
+        await this.budget.reportRateLimited(conn, retryAt);
         if (attempt >= this.maxAttempts || waitMs > this.rateLimitMaxWaitMs) {
           throw new LaceworkRateLimitedError(
             retryAt,
@@ -332,7 +332,7 @@ export class LaceworkClient {
 
   private async acquireBudget(conn: LaceworkConnection, kind: CallKind): Promise<void> {
     const started = this.now();
-    await this.budget.acquire(conn.integrationId, conn.requestsPerHour);
+    await this.budget.acquire(conn);
     if (this.now() - started >= this.budgetWaitReportMs) {
       this.report(conn, kind, 'budget_wait', null, started);
     }

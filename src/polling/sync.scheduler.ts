@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DeliveryWorker } from '../delivery/delivery.worker';
 import { EnrichmentWorker } from '../enrichment/enrichment.worker';
-import { PgRequestBudget } from '../lacework/request-budget.repository';
+import { RequestBudgetService } from '../lacework/request-budget.service';
 import { SyncService } from './sync.service';
 
 const TICK = 'sync-tick';
@@ -20,7 +20,7 @@ export class SyncScheduler implements OnApplicationBootstrap, OnApplicationShutd
     private readonly sync: SyncService,
     private readonly enrichment: EnrichmentWorker,
     private readonly delivery: DeliveryWorker,
-    private readonly budget: PgRequestBudget,
+    private readonly budget: RequestBudgetService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

@@ -1,0 +1,131 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { currentCallContext } from './call-context';
+import {
+  afterRateLimit,
+  currentRate,
+  initialPacingState,
+  type KeyPacingState,
+  type PacingSettings,
+  startableWithin,
+  takeRequest,
+} from './key-pacing';
+import {
+  type BudgetTarget,
+  budgetKeyOf,
+  type RequestBudget,
+  type RequestBudgetUsage,
+} from './request-budget';
+import { type KeyBudgetSnapshot, RequestBudgetRepository } from './request-budget.repository';
+import { UrgentFirstQueue } from './urgent-first-queue';
+
+/** `usage().remaining` counts what the key can start within this share of the window: two minutes in production. */
+const USAGE_HORIZON_SHARE = 1 / 30;
+
+/**
+ * The request budget every replica shares through PostgreSQL, one per (organization host, key ID): requests are
+ * paced one by one at the key's learned rate ({@link takeRequest}), 429s lower that rate ({@link afterRateLimit}),
+ * and this process's waiters on a key are served most urgent first.
+ */
+@Injectable()
+export class RequestBudgetService implements RequestBudget {
+  private readonly settings: PacingSettings;
+  private readonly queues = new Map<string, UrgentFirstQueue>();
+  /** Per integration, the key and rate last recorded, so membership is written only when it changes. */
+  private readonly memberships = new Map<string, string>();
+
+  constructor(
+    private readonly repository: RequestBudgetRepository,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.settings = { windowMs: config.laceworkBudgetWindowMs, burst: config.laceworkBudgetBurst };
+  }
+
+  /**
+   * Resolves when a request may be sent. Waiters on one key are served most urgent first (the call context's
+   * priority: listing before scopes, scopes by severity), so a Critical alert does not queue behind Low ones.
+   */
+  async acquire(target: BudgetTarget): Promise<void> {
+    const limit = Math.floor(target.requestsPerHour);
+    if (!Number.isFinite(limit) || limit < 1) {
+      throw new RangeError('requestsPerHour must be at least 1');
+    }
+    const key = budgetKeyOf(target);
+    await this.joinKey(target, key);
+    let queue = this.queues.get(key);
+    if (queue === undefined) {
+      const created = new UrgentFirstQueue(() => {
+        if (this.queues.get(key) === created && created.size === 0) {
+          this.queues.delete(key);
+        }
+      });
+      this.queues.set(key, created);
+      queue = created;
+    }
+    await queue.wait(currentCallContext()?.priority ?? 0, () => this.tryTake(target, key));
+  }
+
+  /** Blocks the key until `until` and halves its rate (once per episode of 429s). */
+  async reportRateLimited(target: BudgetTarget, until: Date): Promise<void> {
+    const key = budgetKeyOf(target);
+    await this.joinKey(target, key);
+    await this.repository.stepKey(key, target.integrationId, (snapshot) => {
+      const cap = this.capOf(target, snapshot);
+      const state = afterRateLimit(
+        this.stateOf(snapshot, cap),
+        cap,
+        this.settings,
+        snapshot.nowMs,
+        until.getTime(),
+      );
+      return { state, granted: false, result: undefined };
+    });
+  }
+
+  /** What the key can start in the next few minutes, its learned rate, and any active block. */
+  async usage(target: BudgetTarget): Promise<RequestBudgetUsage> {
+    const snapshot = await this.repository.readKey(budgetKeyOf(target));
+    const cap = this.capOf(target, snapshot);
+    const state = this.stateOf(snapshot, cap);
+    const horizonMs = this.settings.windowMs * USAGE_HORIZON_SHARE;
+    return {
+      remaining: startableWithin(state, cap, this.settings, snapshot.nowMs, horizonMs),
+      learnedPerWindow: currentRate(state, cap, this.settings, snapshot.nowMs),
+      blockedUntil: state.blockedUntilMs > snapshot.nowMs ? new Date(state.blockedUntilMs) : null,
+    };
+  }
+
+  /** Deletes request rows that no longer count for any figure. */
+  prune(): Promise<number> {
+    return this.repository.prune(this.settings.windowMs * 2);
+  }
+
+  /** One attempt for the head of a key's queue: 0 when granted, else how long to wait. */
+  private tryTake(target: BudgetTarget, key: string): Promise<number> {
+    return this.repository.stepKey(key, target.integrationId, (snapshot) => {
+      const cap = this.capOf(target, snapshot);
+      const decision = takeRequest(this.stateOf(snapshot, cap), cap, this.settings, snapshot.nowMs);
+      return decision.granted
+        ? { state: decision.state, granted: true, result: 0 }
+        : { state: null, granted: false, result: decision.waitMs };
+    });
+  }
+
+  private async joinKey(target: BudgetTarget, key: string): Promise<void> {
+    const membership = `${key}#${target.requestsPerHour}`;
+    if (this.memberships.get(target.integrationId) === membership) {
+      return;
+    }
+    await this.repository.joinKey(target.integrationId, key, Math.floor(target.requestsPerHour));
+    this.memberships.set(target.integrationId, membership);
+  }
+
+  /** Integrations sharing a key with different configured rates share the smallest. */
+  private capOf(target: BudgetTarget, snapshot: KeyBudgetSnapshot): number {
+    return Math.min(Math.floor(target.requestsPerHour), snapshot.sharedCap ?? Number.POSITIVE_INFINITY);
+  }
+
+  private stateOf(snapshot: KeyBudgetSnapshot, cap: number): KeyPacingState {
+    return snapshot.state ?? initialPacingState(cap, snapshot.nowMs);
+  }
+}
