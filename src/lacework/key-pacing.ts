@@ -154,3 +154,23 @@ function climb(
   const rate = Math.min(capPerWindow, state.learnedPerWindow + steps * INCREASE_STEP_SHARE * capPerWindow);
   return { rate, adjustedAtMs: rate >= capPerWindow ? nowMs : state.adjustedAtMs + steps * quiet };
 }
+
+/** A key's rate as figures show it: the stored one climbed to now; the cap before the key's first request. */
+export function learnedRateNow(
+  stored: { learnedPerWindow: number | null; adjustedAtMs: number | null },
+  capPerWindow: number,
+  settings: PacingSettings,
+  nowMs: number,
+): number {
+  if (stored.learnedPerWindow === null || stored.adjustedAtMs === null) {
+    return capPerWindow;
+  }
+  const state: KeyPacingState = {
+    nextAtMs: nowMs,
+    learnedPerWindow: stored.learnedPerWindow,
+    adjustedAtMs: stored.adjustedAtMs,
+    decreasedAtMs: null,
+    blockedUntilMs: 0,
+  };
+  return currentRate(state, capPerWindow, settings, nowMs);
+}
