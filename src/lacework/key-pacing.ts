@@ -62,20 +62,46 @@ export function takeRequest(
   settings: PacingSettings,
   nowMs: number,
 ): PacingDecision {
-  if (state.blockedUntilMs > nowMs) {
-    return { granted: false, waitMs: state.blockedUntilMs - nowMs };
-  }
+  const batch = takeRequests(state, capPerWindow, settings, nowMs, 1, 0);
+  return batch.startsAtMs.length === 1
+    ? { granted: true, state: batch.state }
+    : { granted: false, waitMs: batch.waitMs };
+}
+
+/** Requests granted at once: when each may start, the state after them, or how long to wait when none is. */
+export interface PacingBatch {
+  startsAtMs: number[];
+  state: KeyPacingState;
+  waitMs: number;
+}
+
+/**
+ * Grants up to `max` requests whose paced start falls within `lookaheadMs` of now, each with its own start time, so
+ * a high rate is not limited by one database round trip per request while starts stay evenly spaced.
+ */
+export function takeRequests(
+  state: KeyPacingState,
+  capPerWindow: number,
+  settings: PacingSettings,
+  nowMs: number,
+  max: number,
+  lookaheadMs: number,
+): PacingBatch {
   const { rate, adjustedAtMs } = climb(state, capPerWindow, settings, nowMs);
   const interval = intervalMs(rate, settings);
   const tolerance = (effectiveBurst(rate, settings) - 1) * interval;
-  const due = Math.max(state.nextAtMs, nowMs);
-  if (due - nowMs > tolerance) {
-    return { granted: false, waitMs: Math.max(1, Math.ceil(due - nowMs - tolerance)) };
+  const startsAtMs: number[] = [];
+  let nextAtMs = state.nextAtMs;
+  let earliest = Math.max(nowMs, state.blockedUntilMs, nextAtMs - tolerance);
+  while (startsAtMs.length < max && earliest <= nowMs + lookaheadMs) {
+    startsAtMs.push(earliest);
+    nextAtMs = Math.max(nextAtMs, earliest) + interval;
+    earliest = Math.max(nowMs, state.blockedUntilMs, nextAtMs - tolerance);
   }
-  return {
-    granted: true,
-    state: { ...state, nextAtMs: due + interval, learnedPerWindow: rate, adjustedAtMs },
-  };
+  if (startsAtMs.length === 0) {
+    return { startsAtMs, state, waitMs: Math.max(1, Math.ceil(earliest - nowMs - lookaheadMs)) };
+  }
+  return { startsAtMs, state: { ...state, nextAtMs, learnedPerWindow: rate, adjustedAtMs }, waitMs: 0 };
 }
 
 /**

@@ -11,10 +11,10 @@ export interface KeyBudgetSnapshot {
   nowMs: number;
 }
 
-/** What a locked step decided: the state to store, and whether a request was granted (and so is logged). */
+/** What a locked step decided: the state to store, and the requests it granted (each logged at its start). */
 export interface KeyBudgetStep<T> {
   state: KeyPacingState | null;
-  granted: boolean;
+  grants: { integrationId: string; atMs: number }[];
   result: T;
 }
 
@@ -66,14 +66,10 @@ export class RequestBudgetRepository {
   }
 
   /**
-   * Runs `step` on the key's state under its row lock, so replicas take turns, and stores what it decided; a
-   * granted request is logged for `integrationId` at the same instant.
+   * Runs `step` on the key's state under its row lock, so replicas take turns, and stores what it decided with
+   * the requests it granted.
    */
-  async stepKey<T>(
-    budgetKey: string,
-    integrationId: string,
-    step: (snapshot: KeyBudgetSnapshot) => KeyBudgetStep<T>,
-  ): Promise<T> {
+  async stepKey<T>(budgetKey: string, step: (snapshot: KeyBudgetSnapshot) => KeyBudgetStep<T>): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
       await manager.query(
         `INSERT INTO lacework_key_budgets (budget_key, next_at, learned_per_window, adjusted_at)
@@ -95,10 +91,12 @@ export class RequestBudgetRepository {
           [budgetKey, s.nextAtMs, s.learnedPerWindow, s.adjustedAtMs, s.decreasedAtMs, s.blockedUntilMs],
         );
       }
-      if (outcome.granted) {
+      if (outcome.grants.length > 0) {
         await manager.query(
-          `INSERT INTO lacework_requests (integration_id, sent_at) VALUES ($1, to_timestamp($2::float8 / 1000))`,
-          [integrationId, snapshot.nowMs],
+          `INSERT INTO lacework_requests (integration_id, sent_at)
+           SELECT g.integration_id, to_timestamp(g.at_ms / 1000)
+             FROM unnest($1::uuid[], $2::float8[]) AS g (integration_id, at_ms)`,
+          [outcome.grants.map((g) => g.integrationId), outcome.grants.map((g) => g.atMs)],
         );
       }
       return outcome.result;

@@ -8,7 +8,7 @@ import {
   type KeyPacingState,
   type PacingSettings,
   startableWithin,
-  takeRequest,
+  takeRequests,
 } from './key-pacing';
 import {
   type BudgetTarget,
@@ -17,10 +17,15 @@ import {
   type RequestBudgetUsage,
 } from './request-budget';
 import { type KeyBudgetSnapshot, RequestBudgetRepository } from './request-budget.repository';
-import { UrgentFirstQueue } from './urgent-first-queue';
+import { type QueueGrant, UrgentFirstQueue } from './urgent-first-queue';
 
-/** `usage().remaining` counts what the key can start within this share of the window: two minutes in production. */
-const USAGE_HORIZON_SHARE = 1 / 30;
+/**
+ * `usage().remaining` counts what the key can start within this share of the window (ten minutes in production):
+ * enough to keep the claimed alerts busy, while waiters are served most urgent first whatever was claimed.
+ */
+const USAGE_HORIZON_SHARE = 1 / 6;
+/** Requests whose paced start is this close are granted in the same round trip and released on time. */
+const GRANT_LOOKAHEAD_MS = 200;
 
 /**
  * The request budget every replica shares through PostgreSQL, one per (organization host, key ID): requests are
@@ -30,7 +35,7 @@ const USAGE_HORIZON_SHARE = 1 / 30;
 @Injectable()
 export class RequestBudgetService implements RequestBudget {
   private readonly settings: PacingSettings;
-  private readonly queues = new Map<string, UrgentFirstQueue>();
+  private readonly queues = new Map<string, UrgentFirstQueue<BudgetTarget>>();
   /** Per integration, the key and rate last recorded, so membership is written only when it changes. */
   private readonly memberships = new Map<string, string>();
 
@@ -54,22 +59,25 @@ export class RequestBudgetService implements RequestBudget {
     await this.joinKey(target, key);
     let queue = this.queues.get(key);
     if (queue === undefined) {
-      const created = new UrgentFirstQueue(() => {
-        if (this.queues.get(key) === created && created.size === 0) {
-          this.queues.delete(key);
-        }
-      });
+      const created = new UrgentFirstQueue<BudgetTarget>(
+        (targets) => this.tryTake(key, targets),
+        () => {
+          if (this.queues.get(key) === created && created.size === 0) {
+            this.queues.delete(key);
+          }
+        },
+      );
       this.queues.set(key, created);
       queue = created;
     }
-    await queue.wait(currentCallContext()?.priority ?? 0, () => this.tryTake(target, key));
+    await queue.wait(currentCallContext()?.priority ?? 0, target);
   }
 
   /** Blocks the key until `until` and halves its rate (once per episode of 429s). */
   async reportRateLimited(target: BudgetTarget, until: Date): Promise<void> {
     const key = budgetKeyOf(target);
     await this.joinKey(target, key);
-    await this.repository.stepKey(key, target.integrationId, (snapshot) => {
+    await this.repository.stepKey(key, (snapshot) => {
       const cap = this.capOf(target, snapshot);
       const state = afterRateLimit(
         this.stateOf(snapshot, cap),
@@ -78,7 +86,7 @@ export class RequestBudgetService implements RequestBudget {
         snapshot.nowMs,
         until.getTime(),
       );
-      return { state, granted: false, result: undefined };
+      return { state, grants: [], result: undefined };
     });
   }
 
@@ -100,14 +108,27 @@ export class RequestBudgetService implements RequestBudget {
     return this.repository.prune(this.settings.windowMs * 2);
   }
 
-  /** One attempt for the head of a key's queue: 0 when granted, else how long to wait. */
-  private tryTake(target: BudgetTarget, key: string): Promise<number> {
-    return this.repository.stepKey(key, target.integrationId, (snapshot) => {
-      const cap = this.capOf(target, snapshot);
-      const decision = takeRequest(this.stateOf(snapshot, cap), cap, this.settings, snapshot.nowMs);
-      return decision.granted
-        ? { state: decision.state, granted: true, result: 0 }
-        : { state: null, granted: false, result: decision.waitMs };
+  /** One attempt for the most urgent waiters of a key, at the pace of the first (the cap is the key's anyway). */
+  private tryTake(key: string, targets: BudgetTarget[]): Promise<QueueGrant> {
+    return this.repository.stepKey(key, (snapshot) => {
+      const cap = this.capOf(targets[0], snapshot);
+      const state = this.stateOf(snapshot, cap);
+      const batch = takeRequests(
+        state,
+        cap,
+        this.settings,
+        snapshot.nowMs,
+        targets.length,
+        GRANT_LOOKAHEAD_MS,
+      );
+      return {
+        state: batch.startsAtMs.length > 0 ? batch.state : null,
+        grants: batch.startsAtMs.map((atMs, i) => ({ integrationId: targets[i].integrationId, atMs })),
+        result: {
+          startsInMs: batch.startsAtMs.map((atMs) => atMs - snapshot.nowMs),
+          retryInMs: batch.waitMs,
+        },
+      };
     });
   }
 
