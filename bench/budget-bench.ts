@@ -1,6 +1,10 @@
 import { Client } from 'pg';
 import { FakeLacework } from '../test/fakes/fake-lacework';
-import { type LimiterFigures, type LimiterScenario, runLimiterScenario } from '../test/setup/budget-scenarios';
+import {
+  type LimiterFigures,
+  type LimiterScenario,
+  runLimiterScenario,
+} from '../test/setup/budget-scenarios';
 import { Cluster } from '../test/setup/cluster';
 
 export interface BudgetRow {
@@ -72,7 +76,12 @@ export async function budgetScenarios(adminUrl: string, log: (line: string) => v
     limiter: { mode: 'token-bucket', limit: r, windowSeconds: scaled.windowMs / 1000 },
   });
   rows.push(
-    { measure: '(a) token bucket at R: 429 answers', value: String(bucket.rateLimited), bound: '0', ratio: okIf(bucket.rateLimited === 0) },
+    {
+      measure: '(a) token bucket at R: 429 answers',
+      value: String(bucket.rateLimited),
+      bound: '0',
+      ratio: okIf(bucket.rateLimited === 0),
+    },
     {
       measure: '(a) token bucket at R: share of R used over the drain',
       value: pct(bucket.shareOfRateUsed),
@@ -96,7 +105,12 @@ export async function budgetScenarios(adminUrl: string, log: (line: string) => v
     limiter: { mode: 'rolling-window', limit: r, windowSeconds: scaled.windowMs / 1000 },
   });
   rows.push(
-    { measure: '(b) rolling window: 429 answers', value: String(rolling.rateLimited), bound: '0', ratio: okIf(rolling.rateLimited === 0) },
+    {
+      measure: '(b) rolling window: 429 answers',
+      value: String(rolling.rateLimited),
+      bound: '0',
+      ratio: okIf(rolling.rateLimited === 0),
+    },
     {
       measure: '(b) rolling window: most requests in any window',
       value: String(rolling.busiestWindow),
