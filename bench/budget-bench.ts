@@ -68,12 +68,14 @@ export async function budgetScenarios(adminUrl: string, log: (line: string) => v
   const rows: BudgetRow[] = [];
 
   log('  (a)+(e) token bucket at R, burst 10, backlog of 80 alerts ...');
+  // R = 480 per 24 s: production's 480 an hour, 150 times faster.
+  const bucketScale = { ...scaled, requestsPerWindow: 480, windowMs: 24_000 };
   const bucket = await measure(adminUrl, {
-    ...scaled,
+    ...bucketScale,
     name: 'bucket',
     alertsPerIntegration: 80,
     firstAlertId: 1_000_000,
-    limiter: { mode: 'token-bucket', limit: r, windowSeconds: scaled.windowMs / 1000 },
+    limiter: { mode: 'token-bucket', limit: 480, windowSeconds: bucketScale.windowMs / 1000 },
   });
   rows.push(
     {

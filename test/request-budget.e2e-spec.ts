@@ -47,16 +47,19 @@ describe('request budget: smooth, adaptive, per key', () => {
     timeoutMs: 50_000,
   };
 
+  // (a) and (e): R = 480 per 24 s window, i.e. production's 480 an hour 150 times faster.
+  const BUCKET = { ...SCALED, requestsPerWindow: 480, windowMs: 24_000 };
+
   it('(a) token bucket at the configured rate, burst 10: no 429, >= 95% of the rate used', async () => {
-    const service = await serviceWithWindow(SCALED.windowMs);
+    const service = await serviceWithWindow(BUCKET.windowMs);
     const figures = await runLimiterScenario(service.baseUrl, query, fake, {
-      ...SCALED,
+      ...BUCKET,
       name: 'bucket',
       firstAlertId: 1_000_000,
       limiter: {
         mode: 'token-bucket',
-        limit: SCALED.requestsPerWindow,
-        windowSeconds: SCALED.windowMs / 1000,
+        limit: BUCKET.requestsPerWindow,
+        windowSeconds: BUCKET.windowMs / 1000,
       },
     });
 
@@ -125,15 +128,15 @@ describe('request budget: smooth, adaptive, per key', () => {
   });
 
   it('(e) a backlog under a token bucket: >= 95% of (Critical, Low) pairs assembled Critical first', async () => {
-    const service = await serviceWithWindow(SCALED.windowMs);
+    const service = await serviceWithWindow(BUCKET.windowMs);
     const figures = await runLimiterScenario(service.baseUrl, query, fake, {
-      ...SCALED,
+      ...BUCKET,
       name: 'urgent',
       firstAlertId: 5_000_000,
       limiter: {
         mode: 'token-bucket',
-        limit: SCALED.requestsPerWindow,
-        windowSeconds: SCALED.windowMs / 1000,
+        limit: BUCKET.requestsPerWindow,
+        windowSeconds: BUCKET.windowMs / 1000,
       },
     });
 
