@@ -18,7 +18,8 @@ export interface BenchRow {
   ratio: string;
 }
 
-async function freshDatabase(adminUrl: string, name: string): Promise<string> {
+/** Drops and creates the database `name` beside the admin database; returns its URL. */
+export async function freshDatabase(adminUrl: string, name: string): Promise<string> {
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -33,7 +33,7 @@ async function budgetSection(log: (line: string) => void): Promise<void> {
   writeSection(
     BUDGET_START,
     BUDGET_END,
-    `## Request budget under each limiter (\`npm run bench\`)\n\nMeasured ${new Date().toISOString().slice(0, 10)} on this 2-core machine: one spawned service per scenario, production pacing defaults, time scaled so that R = 240 requests per 12 s window (480 per 24 s for (a) and (e), 600 per 30 s for (c)); the fake Lacework runs the limiter. The 429s of (c) are counted after one scaled minute following the first 429; the share of R in (a) from a scaled five minutes after the first scope call to the last request.\n\n${table}`,
+    `## Request budget under each limiter (\`npm run bench\`)\n\nMeasured ${new Date().toISOString().slice(0, 10)} on this 2-core machine: one spawned service per scenario, production pacing defaults, time scaled so that R = 240 requests per 12 s window (480 per 48 s for (a) and (e), 600 per 30 s for (c)); the fake Lacework runs the limiter. The 429s of (c) are counted after one scaled minute following the first 429; the share of R in (a) from a scaled five minutes after the first scope call to the last request.\n\n${table}`,
   );
 }
 

@@ -7,6 +7,7 @@ import {
   type PacingSettings,
   startableWithin,
   takeRequest,
+  takeRequests,
 } from './key-pacing';
 
 const HOUR = 3_600_000;
@@ -107,5 +108,18 @@ describe('key pacing', () => {
     expect(grants[0]).toBe(0);
     expect(grants[1]).toBeGreaterThan(0);
     expect(maxInAnyWindow(grants, HOUR)).toBeLessThanOrEqual(6);
+  });
+
+  it('grants the starts due within the lookahead in one go, each at its own paced time', () => {
+    const fast: PacingSettings = { windowMs: 1_000, burst: 4 };
+    const batch = takeRequests(initialPacingState(1_000, 0), 1_000, fast, 0, 100, 50);
+
+    const interval = intervalMs(1_000, fast);
+    expect(batch.startsAtMs.slice(0, 4)).toEqual([0, 0, 0, 0]);
+    expect(batch.startsAtMs.length).toBe(4 + Math.floor(50 / interval));
+    batch.startsAtMs.slice(4).forEach((at, i) => expect(at).toBeCloseTo((i + 1) * interval));
+    const next = takeRequests(batch.state, 1_000, fast, 0, 100, 0);
+    expect(next.startsAtMs).toEqual([]);
+    expect(next.waitMs).toBeGreaterThan(0);
   });
 });

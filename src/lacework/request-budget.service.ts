@@ -26,6 +26,18 @@ import { type QueueGrant, UrgentFirstQueue } from './urgent-first-queue';
 const USAGE_HORIZON_SHARE = 1 / 6;
 /** Requests whose paced start is this close are granted in the same round trip and released on time. */
 const GRANT_LOOKAHEAD_MS = 200;
+/**
+ * Above this many requests a second, one round trip per request would be the limit: starts within the lookahead are
+ * then also reserved ahead for callers yet to come (at most this many), each usable until the next one is due.
+ */
+const PREPAY_ABOVE_PER_SECOND = 50;
+const PREPAY_MAX = 32;
+
+/** A start reserved ahead for a caller yet to come, on this process's clock. */
+interface PrepaidStart {
+  atMs: number;
+  usableUntilMs: number;
+}
 
 /**
  * The request budget every replica shares through PostgreSQL, one per (organization host, key ID): requests are
@@ -38,6 +50,7 @@ export class RequestBudgetService implements RequestBudget {
   private readonly queues = new Map<string, UrgentFirstQueue<BudgetTarget>>();
   /** Per integration, the key and rate last recorded, so membership is written only when it changes. */
   private readonly memberships = new Map<string, string>();
+  private readonly prepaid = new Map<string, PrepaidStart[]>();
 
   constructor(
     private readonly repository: RequestBudgetRepository,
@@ -57,6 +70,11 @@ export class RequestBudgetService implements RequestBudget {
     }
     const key = budgetKeyOf(target);
     await this.joinKey(target, key);
+    const start = this.takePrepaid(key);
+    if (start !== null) {
+      await sleepUntil(start.atMs);
+      return;
+    }
     let queue = this.queues.get(key);
     if (queue === undefined) {
       const created = new UrgentFirstQueue<BudgetTarget>(
@@ -76,6 +94,7 @@ export class RequestBudgetService implements RequestBudget {
   /** Blocks the key until `until` and halves its rate (once per episode of 429s). */
   async reportRateLimited(target: BudgetTarget, until: Date): Promise<void> {
     const key = budgetKeyOf(target);
+    this.prepaid.delete(key);
     await this.joinKey(target, key);
     await this.repository.stepKey(key, (snapshot) => {
       const cap = this.capOf(target, snapshot);
@@ -113,23 +132,55 @@ export class RequestBudgetService implements RequestBudget {
     return this.repository.stepKey(key, (snapshot) => {
       const cap = this.capOf(targets[0], snapshot);
       const state = this.stateOf(snapshot, cap);
+      const perSecond =
+        (currentRate(state, cap, this.settings, snapshot.nowMs) * 1000) / this.settings.windowMs;
+      const extra = perSecond > PREPAY_ABOVE_PER_SECOND ? PREPAY_MAX : 0;
       const batch = takeRequests(
         state,
         cap,
         this.settings,
         snapshot.nowMs,
-        targets.length,
+        targets.length + extra,
         GRANT_LOOKAHEAD_MS,
       );
+      const startsInMs = batch.startsAtMs.map((atMs) => atMs - snapshot.nowMs);
+      this.keepPrepaid(key, startsInMs.slice(targets.length), 1000 / perSecond);
       return {
         state: batch.startsAtMs.length > 0 ? batch.state : null,
-        grants: batch.startsAtMs.map((atMs, i) => ({ integrationId: targets[i].integrationId, atMs })),
-        result: {
-          startsInMs: batch.startsAtMs.map((atMs) => atMs - snapshot.nowMs),
-          retryInMs: batch.waitMs,
-        },
+        grants: batch.startsAtMs.map((atMs, i) => ({
+          integrationId: targets[Math.min(i, targets.length - 1)].integrationId,
+          atMs,
+        })),
+        result: { startsInMs: startsInMs.slice(0, targets.length), retryInMs: batch.waitMs },
       };
     });
+  }
+
+  private keepPrepaid(key: string, startsInMs: number[], intervalMs: number): void {
+    if (startsInMs.length === 0) {
+      return;
+    }
+    const now = Date.now();
+    const list = this.prepaid.get(key) ?? [];
+    list.push(...startsInMs.map((inMs) => ({ atMs: now + inMs, usableUntilMs: now + inMs + intervalMs })));
+    this.prepaid.set(key, list);
+  }
+
+  /** The earliest start reserved ahead that is still usable, if any. */
+  private takePrepaid(key: string): PrepaidStart | null {
+    const list = this.prepaid.get(key);
+    if (list === undefined) {
+      return null;
+    }
+    const now = Date.now();
+    while (list.length > 0 && list[0].usableUntilMs < now) {
+      list.shift();
+    }
+    const start = list.shift() ?? null;
+    if (list.length === 0) {
+      this.prepaid.delete(key);
+    }
+    return start;
   }
 
   private async joinKey(target: BudgetTarget, key: string): Promise<void> {
@@ -149,4 +200,9 @@ export class RequestBudgetService implements RequestBudget {
   private stateOf(snapshot: KeyBudgetSnapshot, cap: number): KeyPacingState {
     return snapshot.state ?? initialPacingState(cap, snapshot.nowMs);
   }
+}
+
+function sleepUntil(atMs: number): Promise<void> {
+  const delayMs = atMs - Date.now();
+  return delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, delayMs)) : Promise.resolve();
 }
