@@ -45,12 +45,12 @@ describe('RequestBudgetService (PostgreSQL, production defaults)', () => {
     const starts = (await startTimes(Array.from({ length: 14 }, () => target))).sort((a, b) => a - b);
 
     // 120 per 6 s, less the burst and a 1% margin: one every 6000 / 114 = 52.6 ms.
-    expect(starts[3]).toBeLessThan(150);
+    expect(starts[3] - starts[0]).toBeLessThan(100);
     const gaps = starts.slice(4).map((t, i) => t - starts[3 + i]);
     const median = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)];
     expect(median).toBeGreaterThanOrEqual(40);
     expect(median).toBeLessThanOrEqual(75);
-    expect(starts[13] - starts[3]).toBeGreaterThanOrEqual(10 * 52.6 - 20);
+    expect(starts[13] - starts[3]).toBeGreaterThanOrEqual(9 * 52.6);
   });
 
   it('shares one budget between integrations on the same key, at the smaller configured rate', async () => {
@@ -62,8 +62,8 @@ describe('RequestBudgetService (PostgreSQL, production defaults)', () => {
       await startTimes([...Array<BudgetTarget>(8).fill(fast), ...Array<BudgetTarget>(8).fill(slow)])
     ).sort((a, b) => a - b);
 
-    // 16 requests on one key at 120 per 6 s: the burst left after the first, then 52.6 ms apart.
-    expect(starts[15] - starts[0]).toBeGreaterThanOrEqual(12 * 52.6 - 20);
+    // 16 requests on one key at 120 per 6 s: the burst left after the first, then 52.6 ms apart (240 would be 25.8).
+    expect(starts[15] - starts[0]).toBeGreaterThanOrEqual(10 * 52.6);
     expect((await budget.usage(fast)).learnedPerWindow).toBe(120);
   });
 

@@ -27,8 +27,9 @@ const USAGE_HORIZON_SHARE = 1 / 6;
 /** Requests whose paced start is this close are granted in the same round trip and released on time. */
 const GRANT_LOOKAHEAD_MS = 200;
 /**
- * Above this many requests a second, one round trip per request would be the limit: starts within the lookahead are
- * then also reserved ahead for callers yet to come (at most this many), each usable until the next one is due.
+ * Above this many requests a second (far above any Lacework key; benchmarks and scaled tests only), one round trip
+ * per request would be the limit: starts within the lookahead are then also reserved ahead for callers yet to come
+ * (at most this many), each usable up to the lookahead late.
  */
 const PREPAY_ABOVE_PER_SECOND = 50;
 const PREPAY_MAX = 32;
@@ -144,7 +145,7 @@ export class RequestBudgetService implements RequestBudget {
         GRANT_LOOKAHEAD_MS,
       );
       const startsInMs = batch.startsAtMs.map((atMs) => atMs - snapshot.nowMs);
-      this.keepPrepaid(key, startsInMs.slice(targets.length), 1000 / perSecond);
+      this.keepPrepaid(key, startsInMs.slice(targets.length));
       return {
         state: batch.startsAtMs.length > 0 ? batch.state : null,
         grants: batch.startsAtMs.map((atMs, i) => ({
@@ -156,13 +157,15 @@ export class RequestBudgetService implements RequestBudget {
     });
   }
 
-  private keepPrepaid(key: string, startsInMs: number[], intervalMs: number): void {
+  private keepPrepaid(key: string, startsInMs: number[]): void {
     if (startsInMs.length === 0) {
       return;
     }
     const now = Date.now();
     const list = this.prepaid.get(key) ?? [];
-    list.push(...startsInMs.map((inMs) => ({ atMs: now + inMs, usableUntilMs: now + inMs + intervalMs })));
+    list.push(
+      ...startsInMs.map((inMs) => ({ atMs: now + inMs, usableUntilMs: now + inMs + GRANT_LOOKAHEAD_MS })),
+    );
     this.prepaid.set(key, list);
   }
 
