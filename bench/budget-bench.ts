@@ -25,7 +25,7 @@ async function measure(adminUrl: string, scenario: LimiterScenario): Promise<Lim
   const fake = await FakeLacework.start({ pageSize: 500 });
   const cluster = new Cluster(
     Cluster.env(url, {
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       POLLING_ENABLED: 'false',
       LACEWORK_BUDGET_WINDOW_MS: String(scenario.windowMs),
       // Time is scaled, round trips are not: more alerts in flight keep the scaled rate busy.
