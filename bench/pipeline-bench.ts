@@ -6,7 +6,7 @@ import { FakeLacework, generateAlerts, SCOPE_NAMES } from '../test/fakes/fake-la
 import { api, Cluster } from '../test/setup/cluster';
 import { EmbeddedDatabase } from '../src/database/embedded-database';
 import { LaceworkClient } from '../src/lacework/lacework.client';
-import { InMemoryRequestBudget } from '../src/lacework/request-budget';
+import { InMemoryRequestBudget } from '../src/lacework/in-memory-request-budget';
 
 const SECRET = 'whsec_' + Buffer.alloc(32, 5).toString('base64');
 export const KEY = {
@@ -130,7 +130,8 @@ export async function throughput(
     {
       ENRICHMENT_CONCURRENCY: String(concurrency),
       DELIVERY_CONCURRENCY: String(Math.max(8, concurrency)),
-      LACEWORK_BUDGET_SLICES: '1',
+      // 100,000 requests a second: the budget never limits a throughput measurement.
+      LACEWORK_BUDGET_WINDOW_MS: '1000',
     },
     { pageSize: 1000, latencyMs },
     { requestsPerHour: 100000 },
@@ -186,7 +187,6 @@ export async function budgetUse(
     'lc_bench_budget',
     {
       LACEWORK_BUDGET_WINDOW_MS: String(windowMs),
-      LACEWORK_BUDGET_SLICES: '60',
       ENRICHMENT_CONCURRENCY: '8',
     },
     {
@@ -334,7 +334,7 @@ export async function deliveryRate(adminUrl: string, n: number): Promise<{ perSe
   const r = await rig(
     adminUrl,
     'lc_bench_delivery',
-    { DELIVERY_CONCURRENCY: '32', ENRICHMENT_CONCURRENCY: '32', LACEWORK_BUDGET_SLICES: '1' },
+    { DELIVERY_CONCURRENCY: '32', ENRICHMENT_CONCURRENCY: '32', LACEWORK_BUDGET_WINDOW_MS: '1000' },
     { pageSize: 1000 },
     { requestsPerHour: 100000 },
   );
@@ -366,7 +366,7 @@ export async function endToEndLatency(
   const r = await rig(
     adminUrl,
     'lc_bench_e2e',
-    { LACEWORK_BUDGET_SLICES: '1' },
+    { LACEWORK_BUDGET_WINDOW_MS: '1000' },
     { pageSize: 500 },
     { requestsPerHour: 100000, enabled: true },
   );

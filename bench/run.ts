@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { budgetScenarios } from './budget-bench';
 import { boundedMemory } from './memory-bench';
 import { postgresAnswers } from '../test/setup/global-setup';
 import {
@@ -15,6 +16,36 @@ import {
 const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const START = '<!-- pipeline:start -->';
 const END = '<!-- pipeline:end -->';
+const BUDGET_START = '<!-- budget-limiters:start -->';
+const BUDGET_END = '<!-- budget-limiters:end -->';
+
+/** Replaces the section between `start` and `end` in BENCHMARKS.md, or appends it. */
+function writeSection(start: string, end: string, body: string): void {
+  const section = `${start}\n${body}\n${end}`;
+  const file = join(process.cwd(), 'BENCHMARKS.md');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const next = current.includes(start)
+    ? current.replace(new RegExp(`${start}[\\s\\S]*${end}`), () => section)
+    : `${current.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, next);
+}
+
+/** The request budget under each limiter model, (a)-(e); `npm run bench -- --budget` runs only this. */
+async function budgetSection(adminUrl: string, log: (line: string) => void): Promise<void> {
+  log('request budget under each limiter (time scaled) ...');
+  const rows = await budgetScenarios(adminUrl, log);
+  const table = [
+    '| measure | value | bound | ratio |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.measure} | ${r.value} | ${r.bound} | ${r.ratio} |`),
+  ].join('\n');
+  log('\n' + table + '\n');
+  writeSection(
+    BUDGET_START,
+    BUDGET_END,
+    `## Request budget under each limiter (\`npm run bench\`)\n\nMeasured ${new Date().toISOString().slice(0, 10)} on this 2-core machine: one spawned service per scenario, production pacing defaults, time scaled so that R = 240 requests per 12 s window (480 per 48 s for (a) and (e), 600 per 30 s for (c)); the fake Lacework runs the limiter. The 429s of (c) are counted after one scaled minute following the first 429; the share of R in (a) from a scaled five minutes after the first scope call to the last request.\n\n${table}`,
+  );
+}
 
 function fmt(n: number, digits = 1): string {
   return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
@@ -23,12 +54,17 @@ function fmt(n: number, digits = 1): string {
 /** `npm run bench`: the pipeline against the fake Lacework and fake downstream, each result as a ratio to its bound. */
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  const windowMs = 60_000;
-  const perWindow = 480;
-  const rows: string[][] = [];
   const log = (line: string) => process.stdout.write(line + '\n');
   const onPostgres = await postgresAnswers(BENCH_DATABASE_URL);
   const ADMIN_URL = onPostgres ? BENCH_DATABASE_URL : EMBEDDED_DATABASE;
+  if (process.argv.includes('--budget')) {
+    await budgetSection(ADMIN_URL, log);
+    await stopEmbeddedDatabases();
+    return;
+  }
+  const windowMs = 60_000;
+  const perWindow = 480;
+  const rows: string[][] = [];
   const databaseName = onPostgres ? 'PostgreSQL' : 'the embedded database (PGlite; no PostgreSQL answered)';
   if (!onPostgres) {
     log(
@@ -143,13 +179,12 @@ async function main(): Promise<void> {
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
   log('\n' + table + '\n');
-  const section = `${START}\n## Pipeline (\`npm run bench\`)\n\nMeasured ${new Date().toISOString().slice(0, 10)} on this 2-core machine against the fake Lacework and the fake downstream on 127.0.0.1, the service spawned from \`dist/\` on ${databaseName}.\n\n${table}\n${END}`;
-  const file = join(process.cwd(), 'BENCHMARKS.md');
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const next = current.includes(START)
-    ? current.replace(new RegExp(`${START}[\\s\\S]*${END}`), section)
-    : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(file, next);
+  writeSection(
+    START,
+    END,
+    `## Pipeline (\`npm run bench\`)\n\nMeasured ${new Date().toISOString().slice(0, 10)} on this 2-core machine against the fake Lacework and the fake downstream on 127.0.0.1, the service spawned from \`dist/\` on ${databaseName}.\n\n${table}`,
+  );
+  await budgetSection(ADMIN_URL, log);
   await stopEmbeddedDatabases();
 }
 

@@ -5,6 +5,7 @@ import { DashboardIndexes1795800400000 } from './1795800400000-DashboardIndexes'
 import { SyncRunLanes1795800700000 } from './1795800700000-SyncRunLanes';
 import { RetentionIndexes1795800710000 } from './1795800710000-RetentionIndexes';
 import { EnrichmentFailures1795800800000 } from './1795800800000-EnrichmentFailures';
+import { KeyRequestBudget1795800900000 } from './1795800900000-KeyRequestBudget';
 import { ConsoleIndexes1795801000000 } from './1795801000000-ConsoleIndexes';
 import { DeliveryAttemptDestination1795801000001 } from './1795801000001-DeliveryAttemptDestination';
 import { ExtraScopes1795801200000 } from './1795801200000-ExtraScopes';
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   SyncRunLanes1795800700000,
   RetentionIndexes1795800710000,
   EnrichmentFailures1795800800000,
+  KeyRequestBudget1795800900000,
   ConsoleIndexes1795801000000,
   DeliveryAttemptDestination1795801000001,
   ExtraScopes1795801200000,

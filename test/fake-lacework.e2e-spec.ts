@@ -397,6 +397,34 @@ describe('FakeLacework over HTTP', () => {
       expect((await get(`/api/v2/Alerts?${WINDOW}`, bearer)).status).toBe(204);
     });
 
+    it('token bucket: holds a burst of 10, then answers 429 with RateLimit-Reset until a token refills', async () => {
+      await startFake({
+        rateLimit: { mode: 'token-bucket', limit: 60, windowSeconds: 60, retryAfter: true },
+      });
+      const bearer = await token();
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        statuses.push((await get(`/api/v2/Alerts?${WINDOW}`, bearer)).status);
+      }
+      // The token took one of the 10; one a second refills.
+      expect(statuses).toEqual([...Array<number>(9).fill(204), 429]);
+      const limited = await get(`/api/v2/Alerts?${WINDOW}`, bearer);
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('ratelimit-reset')).toBe('1');
+      expect(limited.headers.get('retry-after')).toBe('1');
+      expect(limited.headers.get('ratelimit-limit')).toBe('60');
+    });
+
+    it('shared key: a token bucket refilling at half the limit', async () => {
+      await startFake({ rateLimit: { mode: 'shared-key', limit: 20, windowSeconds: 1, burst: 1 } });
+      const bearer = await token();
+      await sleep(60);
+      // 10 a second: one token after 100 ms, not after 50.
+      expect((await get(`/api/v2/Alerts?${WINDOW}`, bearer)).status).toBe(429);
+      await sleep(110);
+      expect((await get(`/api/v2/Alerts?${WINDOW}`, bearer)).status).toBe(204);
+    });
+
     it('fails the next n requests with the given status and headers, then recovers', async () => {
       await startFake();
       const bearer = await token();

@@ -18,7 +18,7 @@ import {
   type ScopeName,
 } from '../src/lacework/lacework.types';
 import { parseLossless, stringifyLossless } from '../src/lacework/lossless-json';
-import { InMemoryRequestBudget } from '../src/lacework/request-budget';
+import { InMemoryRequestBudget } from '../src/lacework/in-memory-request-budget';
 import { createSafeLookup, type LookupFunction } from '../src/lacework/safe-lookup';
 import { FakeLacework, generateAlerts, machineIdFor } from './fakes/fake-lacework';
 
@@ -460,7 +460,7 @@ describe('LaceworkClient against the fake Lacework', () => {
       expect(error).toBeInstanceOf(LaceworkRateLimitedError);
       const retryAt = (error as LaceworkRateLimitedError).retryAt.getTime();
       expect(retryAt).toBeGreaterThanOrEqual(before + 2000);
-      const usage = await budget.usage('int-1', 1000);
+      const usage = await budget.usage(connection());
       expect(usage.blockedUntil?.getTime()).toBe(retryAt);
     });
 
@@ -474,7 +474,7 @@ describe('LaceworkClient against the fake Lacework', () => {
 
       expect(error).toBeInstanceOf(LaceworkRateLimitedError);
       expect(fake.count('scope')).toBe(1);
-      expect((await budget.usage('int-1', 1000)).blockedUntil).not.toBeNull();
+      expect((await budget.usage(connection())).blockedUntil).not.toBeNull();
     });
 
     it('never sends more than requestsPerHour within the budget window', async () => {

@@ -86,6 +86,7 @@ describe('GET /metrics', () => {
       ['connector_lacework_budget_waits_total', 'counter'],
       ['connector_lacework_budget_used', 'gauge'],
       ['connector_lacework_budget_limit', 'gauge'],
+      ['connector_lacework_budget_learned_rate', 'gauge'],
       ['connector_alerts_synced_total', 'counter'],
       ['connector_alerts_last_24h', 'gauge'],
       ['connector_sync_run_duration_seconds', 'histogram'],
@@ -173,9 +174,19 @@ describe('GET /metrics', () => {
          FROM alert_versions v WHERE v.integration_id = $1`,
       [id, alert.id],
     );
+    await db.query(
+      `INSERT INTO lacework_budget_members (integration_id, budget_key, requests_per_window)
+       VALUES ($1, 'acme.lacework.net|ACME_KEY', 120)`,
+      [id],
+    );
+    await db.query(
+      `INSERT INTO lacework_key_budgets (budget_key, next_at, learned_per_window, adjusted_at)
+       VALUES ('acme.lacework.net|ACME_KEY', now(), 60, now())`,
+    );
     const text = await scrape();
     const labels = { integration_id: id };
     expect(sample(text, 'connector_lacework_budget_used', labels)).toBe(7);
+    expect(sample(text, 'connector_lacework_budget_learned_rate', labels)).toBe(60);
     expect(sample(text, 'connector_lacework_budget_limit', labels)).toBe(120);
     expect(sample(text, 'connector_enrichment_backlog', labels)).toBe(3);
     expect(sample(text, 'connector_delivery_backlog', { ...labels, state: 'open' })).toBe(2);

@@ -346,6 +346,7 @@ describe('dashboard: status of every integration, charts', () => {
         alertsLast24h: { Critical: 0, High: 0, Medium: 0, Low: 0, Info: 0 },
         budget: {
           requestsPerHour: 480,
+          learnedRequestsPerHour: 480,
           usedLastHour: 0,
           rateLimitedLastHour: 0,
           projectedBacklogDrainMinutes: 0,
@@ -382,6 +383,7 @@ describe('dashboard: status of every integration, charts', () => {
         alertsLast24h: { Critical: 2, High: 4, Medium: 0, Low: 0, Info: 0 },
         budget: {
           requestsPerHour: 480,
+          learnedRequestsPerHour: 480,
           usedLastHour: 12,
           rateLimitedLastHour: 2,
           projectedBacklogDrainMinutes: 2,
@@ -600,6 +602,42 @@ describe('dashboard: status of every integration, charts', () => {
       // Each read stamps generatedAt with its own transaction's time: distinct values count reads.
       expect(seen.size).toBeLessThanOrEqual(Math.ceil(elapsedSeconds) + 1);
       expect(seen.size).toBeLessThan(15);
+    });
+
+    it("shows the key's learned rate to every integration on the key and projects the backlog's drain at it", async () => {
+      const learner = await insertIntegration('learner', { requestsPerHour: 480 });
+      const sibling = await insertIntegration('sibling', { requestsPerHour: 360 });
+      const key = 'acme.lacework.net|SHARED_KEY';
+      await db.query(`UPDATE integrations SET key_id = 'SHARED_KEY' WHERE id IN ($1, $2)`, [
+        learner,
+        sibling,
+      ]);
+      await db.query(
+        `INSERT INTO lacework_budget_members (integration_id, budget_key, requests_per_window)
+         VALUES ($1, $3, 480), ($2, $3, 360)`,
+        [learner, sibling, key],
+      );
+      await db.query(
+        `INSERT INTO lacework_key_budgets (budget_key, next_at, learned_per_window, adjusted_at)
+         VALUES ($1, now(), 120, now())`,
+        [key],
+      );
+      for (let i = 0; i < 10; i += 1) {
+        await insertPending(learner, 1);
+      }
+
+      const status = await freshStatus();
+
+      expect(entry(status, 'learner').budget).toMatchObject({
+        requestsPerHour: 480,
+        learnedRequestsPerHour: 120,
+        projectedBacklogDrainMinutes: 30,
+      });
+      expect(entry(status, 'sibling').budget).toMatchObject({
+        requestsPerHour: 360,
+        learnedRequestsPerHour: 120,
+      });
+      await db.query(`UPDATE integrations SET deleted_at = now() WHERE id IN ($1, $2)`, [learner, sibling]);
     });
   });
 

@@ -24,7 +24,7 @@ export interface AppConfig {
   /** Pages one alert listing may follow before the run fails. */
   laceworkMaxPages: number;
   laceworkBudgetWindowMs: number;
-  laceworkBudgetSlices: number;
+  laceworkBudgetBurst: number;
   schedulerEnabled: boolean;
   pollingEnabled: boolean;
   schedulerTickMs: number;

@@ -221,7 +221,7 @@ export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
     laceworkMaxAttempts: r.int('LACEWORK_MAX_ATTEMPTS', 4, 1, 10),
     laceworkMaxPages: r.int('LACEWORK_MAX_PAGES', 1_000, 1, 1_000_000),
     laceworkBudgetWindowMs: r.int('LACEWORK_BUDGET_WINDOW_MS', 3_600_000, 1_000, 86_400_000),
-    laceworkBudgetSlices: r.int('LACEWORK_BUDGET_SLICES', 60, 1, 3600),
+    laceworkBudgetBurst: r.int('LACEWORK_BUDGET_BURST', 4, 1, 50),
     schedulerEnabled: r.bool('SCHEDULER_ENABLED', true),
     pollingEnabled: r.bool('POLLING_ENABLED', true),
     schedulerTickMs: r.int('SCHEDULER_TICK_MS', 5_000, 50, 600_000),

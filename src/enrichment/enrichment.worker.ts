@@ -15,7 +15,7 @@ import {
 import { runWithCallContext } from '../lacework/call-context';
 import { LaceworkConnection, ScopeName, scopesFor } from '../lacework/lacework.types';
 import { backoffDelayMs } from '../lacework/retry-policy';
-import { PgRequestBudget } from '../lacework/request-budget.repository';
+import { RequestBudgetService } from '../lacework/request-budget.service';
 import { AlertVersionRepository, ClaimedVersion, StoredScope } from './alert-version.repository';
 import { AnswerBytesLimit } from './answer-bytes-limit';
 import { assembleDocument, sha256 } from './document-assembler';
@@ -68,7 +68,7 @@ export class EnrichmentWorker implements OnApplicationShutdown {
     private readonly versions: AlertVersionRepository,
     private readonly lacework: LaceworkClient,
     private readonly integrations: IntegrationsService,
-    private readonly budget: PgRequestBudget,
+    private readonly budget: RequestBudgetService,
     private readonly delivery: DeliveryWorker,
     metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -187,7 +187,7 @@ export class EnrichmentWorker implements OnApplicationShutdown {
       return 0;
     }
     const { connection, scopes } = await this.connectionFor(integrationId);
-    const usage = await this.budget.usage(integrationId, connection.requestsPerHour);
+    const usage = await this.budget.usage(connection);
     const callsPerAlert = scopes.length;
     const affordable = Math.floor((usage.remaining - callsPerAlert * inFlight) / callsPerAlert);
     if (affordable > 0) {

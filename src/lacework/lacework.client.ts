@@ -80,7 +80,7 @@ const TOKEN_LIKE = /[A-Za-z0-9_\-.+/=]{24,}/g;
 
 /**
  * The only code that talks to the Lacework API v2: tokens, alert listing with paging, alert scopes, the
- * per-integration request budget, retries and rate-limit handling.
+ * per-key request budget, retries and rate-limit handling.
  */
 export class LaceworkClient {
   private readonly http: AxiosInstance;
@@ -338,7 +338,7 @@ export class LaceworkClient {
       if (status === 429) {
         const waitMs = rateLimitWaitMs(response.headers, this.now(), this.rateLimitDefaultWaitMs);
         const retryAt = new Date(this.now() + waitMs);
-        await this.budget.blockUntil(conn.integrationId, retryAt);
+        await this.budget.reportRateLimited(conn, retryAt);
         if (attempt >= this.maxAttempts || waitMs > this.rateLimitMaxWaitMs) {
           throw new LaceworkRateLimitedError(
             retryAt,
@@ -381,7 +381,7 @@ export class LaceworkClient {
 
   private async acquireBudget(conn: LaceworkConnection, kind: CallKind): Promise<void> {
     const started = this.now();
-    await this.budget.acquire(conn.integrationId, conn.requestsPerHour);
+    await this.budget.acquire(conn);
     if (this.now() - started >= this.budgetWaitReportMs) {
       this.report(conn, kind, 'budget_wait', null, started);
     }

@@ -3,21 +3,23 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { currentCallContext } from './call-context';
 import { LaceworkCallRepository } from './lacework-call.repository';
 import { LaceworkClient } from './lacework.client';
-import { PgRequestBudget } from './request-budget.repository';
+import { RequestBudgetRepository } from './request-budget.repository';
+import { RequestBudgetService } from './request-budget.service';
 import { LaceworkCallEvents } from './lacework-call.events';
 
 /** The only door to Lacework: one client per process, its budget shared with every replica through PostgreSQL. */
 @Module({
   providers: [
-    PgRequestBudget,
+    RequestBudgetRepository,
+    RequestBudgetService,
     LaceworkCallRepository,
     LaceworkCallEvents,
     {
       provide: LaceworkClient,
-      inject: [APP_CONFIG, PgRequestBudget, LaceworkCallRepository, LaceworkCallEvents],
+      inject: [APP_CONFIG, RequestBudgetService, LaceworkCallRepository, LaceworkCallEvents],
       useFactory: (
         config: AppConfig,
-        budget: PgRequestBudget,
+        budget: RequestBudgetService,
         calls: LaceworkCallRepository,
         events: LaceworkCallEvents,
       ): LaceworkClient =>
@@ -35,6 +37,6 @@ import { LaceworkCallEvents } from './lacework-call.events';
         }),
     },
   ],
-  exports: [LaceworkClient, PgRequestBudget, LaceworkCallRepository, LaceworkCallEvents],
+  exports: [LaceworkClient, RequestBudgetService, LaceworkCallRepository, LaceworkCallEvents],
 })
 export class LaceworkModule {}

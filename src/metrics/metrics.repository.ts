@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { KEY_BUDGET_LATERAL } from '../lacework/key-budget-figures.sql';
 
 export interface IntegrationGaugeRow {
   integration_id: string;
   requests_per_hour: number;
   budget_used: number;
+  key_learned_per_window: number | null;
+  key_adjusted_at_ms: number | null;
+  key_shared_cap: number | null;
+  db_now_ms: number;
   enrichment_pending: number;
   delivery_pending: number;
   delivery_dead: number;
@@ -36,10 +41,12 @@ const COMMIT_GRACE = `interval '10 seconds'`;
 export class MetricsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Per active integration: its request limit, requests in the budget window, and its backlogs. */
+  /** Per active integration: its request limit, its key's learned rate, requests in the budget window, its backlogs. */
   async integrationGauges(budgetWindowMs: number): Promise<IntegrationGaugeRow[]> {
     const rows: IntegrationGaugeRow[] = await this.dataSource.query(
-      `SELECT i.id AS integration_id, i.requests_per_hour,
+      `SELECT i.id AS integration_id, i.requests_per_hour, (EXTRACT(EPOCH FROM now()) * 1000)::float8 AS db_now_ms,
+              kb.learned_per_window AS key_learned_per_window, kb.adjusted_at_ms AS key_adjusted_at_ms,
+              kb.shared_cap AS key_shared_cap,
               (SELECT count(*)::int FROM lacework_requests r
                 WHERE r.integration_id = i.id AND r.sent_at > now() - $1 * interval '1 millisecond') AS budget_used,
               (SELECT count(*)::int FROM alert_versions v
@@ -49,6 +56,7 @@ export class MetricsRepository {
               (SELECT count(*)::int FROM deliveries d
                 WHERE d.integration_id = i.id AND d.state = 'dead') AS delivery_dead
          FROM integrations i
+         ${KEY_BUDGET_LATERAL}
         WHERE i.deleted_at IS NULL
         ORDER BY i.created_at, i.id`,
       [budgetWindowMs],

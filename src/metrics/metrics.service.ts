@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { SEVERITY_ORDER } from '../enrichment/severity';
+import { learnedRateNow } from '../lacework/key-pacing';
 import { LaceworkCallEvents } from '../lacework/lacework-call.events';
 import type { CallEvent } from '../lacework/lacework.types';
 import { MetricsRepository } from './metrics.repository';
@@ -62,6 +63,13 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   private readonly budgetLimit = new Gauge({
     name: `${PREFIX}lacework_budget_limit`,
     help: 'Lacework requests allowed per budget window, by integration',
+    labelNames: ['integration_id'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly budgetLearnedRate = new Gauge({
+    name: `${PREFIX}lacework_budget_learned_rate`,
+    help: "Requests per budget window the integration's API key is paced at now (lowered after 429s), by integration",
     labelNames: ['integration_id'] as const,
     registers: [this.registry],
   });
@@ -203,13 +211,28 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
         this.figures.finishedRuns(this.runWatermark),
       ]);
       // Reset first so an integration deleted since the last scrape disappears rather than keeps its last value.
-      for (const gauge of [this.budgetUsed, this.budgetLimit, this.enrichmentBacklog, this.deliveryBacklog]) {
+      for (const gauge of [
+        this.budgetUsed,
+        this.budgetLimit,
+        this.budgetLearnedRate,
+        this.enrichmentBacklog,
+        this.deliveryBacklog,
+      ]) {
         gauge.reset();
       }
       for (const i of integrations) {
         const labels = { integration_id: i.integration_id };
         this.budgetUsed.set(labels, i.budget_used);
         this.budgetLimit.set(labels, i.requests_per_hour);
+        this.budgetLearnedRate.set(
+          labels,
+          learnedRateNow(
+            { learnedPerWindow: i.key_learned_per_window, adjustedAtMs: i.key_adjusted_at_ms },
+            Math.min(i.requests_per_hour, i.key_shared_cap ?? i.requests_per_hour),
+            { windowMs: this.config.laceworkBudgetWindowMs, burst: this.config.laceworkBudgetBurst },
+            i.db_now_ms,
+          ),
+        );
         this.enrichmentBacklog.set(labels, i.enrichment_pending);
         this.deliveryBacklog.set({ ...labels, state: 'open' }, i.delivery_pending);
         this.deliveryBacklog.set({ ...labels, state: 'dead' }, i.delivery_dead);

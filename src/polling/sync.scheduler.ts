@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DeliveryWorker } from '../delivery/delivery.worker';
 import { EnrichmentWorker } from '../enrichment/enrichment.worker';
-import { PgRequestBudget } from '../lacework/request-budget.repository';
+import { RequestBudgetService } from '../lacework/request-budget.service';
 import { RetentionPruner } from '../retention/retention.pruner';
 import { SyncService } from './sync.service';
 
@@ -21,7 +21,7 @@ export class SyncScheduler implements OnApplicationBootstrap, OnApplicationShutd
     private readonly sync: SyncService,
     private readonly enrichment: EnrichmentWorker,
     private readonly delivery: DeliveryWorker,
-    private readonly budget: PgRequestBudget,
+    private readonly budget: RequestBudgetService,
     private readonly retention: RetentionPruner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}

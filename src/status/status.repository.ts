@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { KEY_BUDGET_LATERAL } from '../lacework/key-budget-figures.sql';
 import type { SyncErrorClass, SyncStatus, SyncTrigger } from '../polling/sync-run.repository';
 
 /** A finished run as the health rules see it. */
@@ -46,6 +47,11 @@ export interface IntegrationStatusRow {
   alerts_last_24h: Record<string, number>;
   budget_used: number;
   rate_limited: number;
+  /** The pacing row of the integration's key, null before its first request. */
+  key_learned_per_window: number | null;
+  key_adjusted_at_ms: number | null;
+  /** The smallest configured rate among the live integrations on the key. */
+  key_shared_cap: number | null;
 }
 
 export interface DestinationStatusRow {
@@ -100,7 +106,9 @@ const INTEGRATION_STATUS_SQL = `
            WHERE r.integration_id = i.id AND r.sent_at > now() - $2 * interval '1 millisecond') AS budget_used,
          (SELECT count(*)::int FROM lacework_calls c
            WHERE c.integration_id = i.id AND c.outcome = 'rate_limited'
-             AND c.at > now() - $2 * interval '1 millisecond') AS rate_limited
+             AND c.at > now() - $2 * interval '1 millisecond') AS rate_limited,
+         kb.learned_per_window AS key_learned_per_window, kb.adjusted_at_ms AS key_adjusted_at_ms,
+         kb.shared_cap AS key_shared_cap
     FROM integrations i
     LEFT JOIN LATERAL (SELECT s.* FROM sync_runs s WHERE s.integration_id = i.id
                         ORDER BY s.started_at DESC, s.id DESC LIMIT 1) lr ON true
@@ -112,6 +120,7 @@ const INTEGRATION_STATUS_SQL = `
     CROSS JOIN LATERAL (SELECT count(*)::int AS n,
                                count(*) FILTER (WHERE d.updated_at > now() - interval '24 hours')::int AS recent
                           FROM deliveries d WHERE d.integration_id = i.id AND d.state = 'dead') dd
+    ${KEY_BUDGET_LATERAL}
    WHERE i.deleted_at IS NULL AND ($1::uuid IS NULL OR i.id = $1::uuid)
    ORDER BY i.created_at, i.id`;
 

@@ -62,6 +62,9 @@ function row(read: number): IntegrationStatusRow {
     alerts_last_24h: {},
     budget_used: 0,
     rate_limited: 0,
+    key_learned_per_window: null,
+    key_adjusted_at_ms: null,
+    key_shared_cap: null,
   };
 }
 
@@ -74,7 +77,7 @@ describe('StatusService.overview', () => {
     const repository: Pick<StatusRepository, 'integrationStatus' | 'destinationStatus'> = figures;
     service = new StatusService(
       repository as StatusRepository,
-      { laceworkBudgetWindowMs: 3_600_000 } as AppConfig,
+      { laceworkBudgetWindowMs: 3_600_000, laceworkBudgetBurst: 4 } as AppConfig,
     );
   });
 

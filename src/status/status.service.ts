@@ -4,6 +4,7 @@ import { NotFoundError } from '../common/domain.errors';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { SEVERITY_ORDER } from '../enrichment/severity';
 import { adviceFor } from './error-advice';
+import { learnedRateNow, type PacingSettings } from '../lacework/key-pacing';
 import {
   assessHealth,
   DESTINATION_QUIET_MINUTES,
@@ -85,7 +86,11 @@ export class StatusService {
       row.destination_id === null
         ? []
         : await this.status.destinationStatus([row.destination_id], DESTINATION_QUIET_MINUTES);
-    return integrationView(row, new Map(destinations.map((d) => [d.id, destinationView(d)])));
+    return integrationView(row, new Map(destinations.map((d) => [d.id, destinationView(d)])), this.pacing());
+  }
+
+  private pacing(): PacingSettings {
+    return { windowMs: this.config.laceworkBudgetWindowMs, burst: this.config.laceworkBudgetBurst };
   }
 
   private refresh(nowMs: number): Promise<StatusView> {
@@ -105,7 +110,8 @@ export class StatusService {
     ]);
     const destinations = destinationRows.map(destinationView);
     const byId = new Map(destinations.map((d) => [d.id, d]));
-    const integrations = rows.map((row) => integrationView(row, byId));
+    const pacing = this.pacing();
+    const integrations = rows.map((row) => integrationView(row, byId, pacing));
     const view: StatusView = {
       generatedAt: (rows[0]?.db_now ?? new Date()).toISOString(),
       totals: totalsOf(integrations, destinations),
@@ -143,13 +149,20 @@ function destinationView(d: DestinationStatusRow): DestinationStatusView {
 function integrationView(
   row: IntegrationStatusRow,
   destinations: Map<string, DestinationStatusView>,
+  pacing: PacingSettings,
 ): IntegrationStatusView {
   const nowMs = row.db_now.getTime();
+  const learnedPerHour = learnedRateNow(
+    { learnedPerWindow: row.key_learned_per_window, adjustedAtMs: row.key_adjusted_at_ms },
+    Math.min(row.requests_per_hour, row.key_shared_cap ?? row.requests_per_hour),
+    pacing,
+    nowMs,
+  );
   const secondsSince = (at: Date | null): number | null =>
     at === null ? null : Math.max(0, Math.round((nowMs - at.getTime()) / 1000));
   const drainMinutes = projectDrainMinutes(
     row.enrichment_pending,
-    row.requests_per_hour,
+    learnedPerHour,
     row.enabled,
     scopesFor(row.extra_scopes).length,
   );
@@ -199,6 +212,7 @@ function integrationView(
     alertsLast24h: withEverySeverity(row.alerts_last_24h),
     budget: {
       requestsPerHour: row.requests_per_hour,
+      learnedRequestsPerHour: Math.round(learnedPerHour * 10) / 10,
       usedLastHour: row.budget_used,
       rateLimitedLastHour: row.rate_limited,
       projectedBacklogDrainMinutes: drainMinutes,

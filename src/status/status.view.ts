@@ -48,13 +48,20 @@ export class BudgetView {
   @ApiProperty({ description: "The integration's Lacework request limit per rolling hour" })
   requestsPerHour!: number;
 
+  @ApiProperty({
+    description:
+      "The rate the integration's API key is paced at now: lowered after a 429, climbing back slowly to the " +
+      'configured one; shared by every integration on the key (the smallest configured rate among them)',
+  })
+  learnedRequestsPerHour!: number;
+
   @ApiProperty({ description: 'Requests started in the current window' }) usedLastHour!: number;
   @ApiProperty({ description: 'Lacework answers 429 in the current window' }) rateLimitedLastHour!: number;
   @ApiProperty({
     nullable: true,
     type: Number,
     description:
-      'Minutes the request budget needs for the enrichment backlog (six calls each); null while paused',
+      'Minutes the request budget needs for the enrichment backlog (six calls each) at the learned rate; null while paused',
   })
   projectedBacklogDrainMinutes!: number | null;
 }

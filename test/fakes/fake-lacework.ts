@@ -38,6 +38,21 @@ export interface FakeApiKey {
   subAccount?: string;
 }
 
+/**
+ * A limiter per keyId, `limit` requests per `windowSeconds`. Lacework documents none, so the fake offers the models
+ * a client must survive: 'rolling-window' (the default: at most `limit` in any window), 'token-bucket' (refills
+ * smoothly at `limit` per window, holds `burst` tokens, 10 by default), and 'shared-key' (a token bucket at half
+ * the rate: another tool spends the rest of the key's budget).
+ */
+export interface FakeRateLimit {
+  mode?: 'rolling-window' | 'token-bucket' | 'shared-key';
+  limit: number;
+  windowSeconds: number;
+  burst?: number;
+  /** Also send Retry-After with a 429 (RateLimit-Reset is always sent). */
+  retryAfter?: boolean;
+}
+
 export interface FakeLaceworkOptions {
   /** Alerts per listing page, default 500. */
   pageSize?: number;
@@ -49,8 +64,8 @@ export interface FakeLaceworkOptions {
   serverErrorRate?: number;
   /** Seed of the RNG behind serverErrorRate, default 1. */
   seed?: number;
-  /** Rolling-window limiter per keyId; token calls count against it but are never refused. */
-  rateLimit?: { limit: number; windowSeconds: number; retryAfter?: boolean } | null;
+  /** Limiter per keyId; token calls count against it but are never refused. */
+  rateLimit?: FakeRateLimit | null;
   /** Default true: an empty listing answers 204 with no body; false answers 200 with empty data. */
   emptyAs204?: boolean;
   /** nextPage tokens expire after this many seconds (400); default null = never. */
@@ -92,7 +107,7 @@ interface ResolvedOptions {
   latencyMs: number;
   serverErrorRate: number;
   seed: number;
-  rateLimit: { limit: number; windowSeconds: number; retryAfter?: boolean } | null;
+  rateLimit: FakeRateLimit | null;
   emptyAs204: boolean;
   pageTokenTtlSeconds: number | null;
   now: () => Date;
@@ -181,6 +196,38 @@ class RollingWindowLimiter {
   }
 }
 
+/** Token bucket per key: refills at a steady rate, holds at most `burst`; forced takes may run into debt. */
+class TokenBucketLimiter {
+  private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
+
+  take(
+    key: string,
+    nowMs: number,
+    ratePerMs: number,
+    burst: number,
+    force: boolean,
+  ): { allowed: boolean; remaining: number; resetSeconds: number } {
+    const bucket = this.buckets.get(key) ?? { tokens: burst, atMs: nowMs };
+    bucket.tokens = Math.min(burst, bucket.tokens + (nowMs - bucket.atMs) * ratePerMs);
+    bucket.atMs = nowMs;
+    this.buckets.set(key, bucket);
+    const allowed = force || bucket.tokens >= 1;
+    if (allowed) {
+      bucket.tokens -= 1;
+    }
+    const untilOneMs = bucket.tokens >= 1 ? 0 : (1 - bucket.tokens) / ratePerMs;
+    return {
+      allowed,
+      remaining: Math.max(0, Math.floor(bucket.tokens)),
+      resetSeconds: Math.max(0, Math.ceil(untilOneMs / 1000)),
+    };
+  }
+
+  clear(): void {
+    this.buckets.clear();
+  }
+}
+
 function jsonAnswer(status: number, body: string, headers: Record<string, string> = {}): Answer {
   return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body };
 }
@@ -244,6 +291,7 @@ export class FakeLacework {
   private readonly scopeFailures = new Map<string, number>();
   private readonly injected: InjectedFailure[] = [];
   private readonly limiter = new RollingWindowLimiter();
+  private readonly bucket = new TokenBucketLimiter();
   private readonly counts: Record<FakeRequestKind, number> = { token: 0, list: 0, scope: 0, other: 0 };
   private readonly pendingTimers = new Set<NodeJS.Timeout>();
   private lastPagesServed = 0;
@@ -438,6 +486,7 @@ export class FakeLacework {
     this.counts.scope = 0;
     this.counts.other = 0;
     this.limiter.clear();
+    this.bucket.clear();
   }
 
   /** Stops listening and drops open connections; a second call does nothing. */
@@ -593,13 +642,7 @@ export class FakeLacework {
     const limitHeaders: Record<string, string> = {};
     const rateLimit = this.options.rateLimit;
     if (rateLimit !== null) {
-      const verdict = this.limiter.take(
-        context.keyId ?? '',
-        Date.now(),
-        rateLimit.limit,
-        rateLimit.windowSeconds * 1000,
-        false,
-      );
+      const verdict = this.takeFromLimiter(context.keyId ?? '', Date.now(), false);
       limitHeaders['RateLimit-Limit'] = String(rateLimit.limit);
       limitHeaders['RateLimit-Remaining'] = String(verdict.remaining);
       limitHeaders['RateLimit-Reset'] = String(verdict.resetSeconds);
@@ -653,15 +696,33 @@ export class FakeLacework {
       return messageAnswer(401, 'Invalid API key or secret');
     }
     const nowMs = Date.now();
-    const rateLimit = this.options.rateLimit;
-    if (rateLimit !== null) {
-      this.limiter.take(keyId, nowMs, rateLimit.limit, rateLimit.windowSeconds * 1000, true);
-    }
+    this.takeFromLimiter(keyId, nowMs, true);
     const ttlSeconds = Math.min(requestedSeconds, this.options.tokenTtlSeconds);
     const expiresAtMs = nowMs + Math.round(ttlSeconds * 1000);
     const token = `_${randomBytes(24).toString('hex')}`;
     this.tokens.set(token, { keyId, expiresAtMs });
     return jsonAnswer(201, JSON.stringify({ token, expiresAt: new Date(expiresAtMs).toISOString() }));
+  }
+
+  /** Counts one request against the configured limiter, if any; `force` counts it even when over the limit. */
+  private takeFromLimiter(
+    keyId: string,
+    nowMs: number,
+    force: boolean,
+  ): { allowed: boolean; remaining: number; resetSeconds: number } {
+    const rateLimit = this.options.rateLimit;
+    if (rateLimit === null) {
+      return { allowed: true, remaining: 0, resetSeconds: 0 };
+    }
+    const windowMs = rateLimit.windowSeconds * 1000;
+    switch (rateLimit.mode ?? 'rolling-window') {
+      case 'rolling-window':
+        return this.limiter.take(keyId, nowMs, rateLimit.limit, windowMs, force);
+      case 'token-bucket':
+        return this.bucket.take(keyId, nowMs, rateLimit.limit / windowMs, rateLimit.burst ?? 10, force);
+      case 'shared-key':
+        return this.bucket.take(keyId, nowMs, rateLimit.limit / 2 / windowMs, rateLimit.burst ?? 10, force);
+    }
   }
 
   private authenticate(context: RequestContext): Answer | undefined {

@@ -26,7 +26,8 @@ export class Cluster {
       DELIVERY_RETRY_SCALE: '0.0001',
       CIRCUIT_PROBE_AFTER_MS: '200',
       AUTH_FAILURES_PER_MINUTE: '100000',
-      LACEWORK_BUDGET_SLICES: '1',
+      // requestsPerHour counts per minute: the budget paces as in production, 60 times faster.
+      LACEWORK_BUDGET_WINDOW_MS: '60000',
       ...overrides,
     };
   }

@@ -19,7 +19,6 @@ export function testEnv(databaseUrl: string, overrides: Record<string, string> =
     SCHEDULER_ENABLED: 'false',
     LACEWORK_EXTRA_ALLOWED_HOSTS: '127.0.0.1',
     AUTH_FAILURES_PER_MINUTE: '100000',
-    LACEWORK_BUDGET_SLICES: '1',
     ...overrides,
   };
 }

@@ -1,4 +1,9 @@
-import { InMemoryRequestBudget } from './request-budget';
+import { InMemoryRequestBudget } from './in-memory-request-budget';
+import type { BudgetTarget } from './request-budget';
+
+function target(keyId: string, requestsPerHour: number, integrationId = `int-${keyId}`): BudgetTarget {
+  return { integrationId, organizationUrl: 'https://acme.lacework.net', keyId, requestsPerHour };
+}
 
 /** Virtual time: sleepers wake only when the test advances the clock. */
 class VirtualClock {
@@ -39,7 +44,9 @@ describe('InMemoryRequestBudget', () => {
     const starts: number[] = [];
 
     const all = Promise.all(
-      Array.from({ length: 20 }, () => budget.acquire('int-1', 5).then(() => starts.push(clock.now()))),
+      Array.from({ length: 20 }, () =>
+        budget.acquire(target('int-1', 5)).then(() => starts.push(clock.now())),
+      ),
     );
     await clock.runAll();
     await all;
@@ -58,7 +65,7 @@ describe('InMemoryRequestBudget', () => {
     const budget = new InMemoryRequestBudget({ windowMs: 1000, now: clock.now, sleep: clock.sleep });
     let started = 0;
 
-    const calls = [1, 2, 3].map(() => budget.acquire('int-1', 1).then(() => (started += 1)));
+    const calls = [1, 2, 3].map(() => budget.acquire(target('int-1', 1)).then(() => (started += 1)));
     await clock.settle();
 
     expect(started).toBe(1);
@@ -68,30 +75,49 @@ describe('InMemoryRequestBudget', () => {
     expect(clock.current).toBe(2000);
   });
 
-  it('keeps integrations apart', async () => {
+  it('keeps keys apart', async () => {
     const clock = new VirtualClock();
     const budget = new InMemoryRequestBudget({ windowMs: 1000, now: clock.now, sleep: clock.sleep });
-    await budget.acquire('a', 1);
+    await budget.acquire(target('a', 1));
     let otherStarted = false;
 
-    const other = budget.acquire('b', 1).then(() => (otherStarted = true));
+    const other = budget.acquire(target('b', 1)).then(() => (otherStarted = true));
     await clock.settle();
 
     expect(otherStarted).toBe(true);
     await other;
-    expect(await budget.usage('a', 1)).toEqual({ used: 1, remaining: 0, blockedUntil: null });
+    expect(await budget.usage(target('a', 1))).toEqual({
+      remaining: 0,
+      learnedPerWindow: 1,
+      blockedUntil: null,
+    });
+  });
+
+  it('shares one budget between integrations using the same key', async () => {
+    const clock = new VirtualClock();
+    const budget = new InMemoryRequestBudget({ windowMs: 1000, now: clock.now, sleep: clock.sleep });
+    await budget.acquire(target('shared', 1, 'int-a'));
+    let otherStarted = false;
+
+    const other = budget.acquire(target('shared', 1, 'int-b')).then(() => (otherStarted = true));
+    await clock.settle();
+
+    expect(otherStarted).toBe(false);
+    await clock.runAll();
+    await other;
+    expect(clock.current).toBe(1000);
   });
 
   it('sends nothing before a blockUntil time, even with slots free', async () => {
     const clock = new VirtualClock();
     const budget = new InMemoryRequestBudget({ windowMs: 1000, now: clock.now, sleep: clock.sleep });
-    await budget.blockUntil('int-1', new Date(1500));
+    await budget.reportRateLimited(target('int-1', 1), new Date(1500));
     let startedAt: number | null = null;
 
-    const call = budget.acquire('int-1', 100).then(() => (startedAt = clock.now()));
+    const call = budget.acquire(target('int-1', 100)).then(() => (startedAt = clock.now()));
     await clock.settle();
     expect(startedAt).toBeNull();
-    expect((await budget.usage('int-1', 100)).blockedUntil).toEqual(new Date(1500));
+    expect((await budget.usage(target('int-1', 100))).blockedUntil).toEqual(new Date(1500));
 
     await clock.runAll();
     await call;
@@ -101,35 +127,43 @@ describe('InMemoryRequestBudget', () => {
   it('never shortens an existing block', async () => {
     const clock = new VirtualClock();
     const budget = new InMemoryRequestBudget({ windowMs: 1000, now: clock.now, sleep: clock.sleep });
-    await budget.blockUntil('int-1', new Date(5000));
-    await budget.blockUntil('int-1', new Date(2000));
+    await budget.reportRateLimited(target('int-1', 1), new Date(5000));
+    await budget.reportRateLimited(target('int-1', 1), new Date(2000));
 
-    expect((await budget.usage('int-1', 10)).blockedUntil).toEqual(new Date(5000));
+    expect((await budget.usage(target('int-1', 10))).blockedUntil).toEqual(new Date(5000));
   });
 
   it('reports usage over the rolling window', async () => {
     const clock = new VirtualClock();
     const budget = new InMemoryRequestBudget({ windowMs: 1000, now: clock.now, sleep: clock.sleep });
-    await budget.acquire('int-1', 10);
+    await budget.acquire(target('int-1', 10));
     clock.current = 600;
-    await budget.acquire('int-1', 10);
-    await budget.acquire('int-1', 10);
+    await budget.acquire(target('int-1', 10));
+    await budget.acquire(target('int-1', 10));
 
-    expect(await budget.usage('int-1', 10)).toEqual({ used: 3, remaining: 7, blockedUntil: null });
+    expect(await budget.usage(target('int-1', 10))).toEqual({
+      remaining: 7,
+      learnedPerWindow: 10,
+      blockedUntil: null,
+    });
     clock.current = 1000;
-    expect(await budget.usage('int-1', 10)).toEqual({ used: 2, remaining: 8, blockedUntil: null });
+    expect(await budget.usage(target('int-1', 10))).toEqual({
+      remaining: 8,
+      learnedPerWindow: 10,
+      blockedUntil: null,
+    });
   });
 
   it('rejects a limit below one instead of waiting forever', async () => {
     const budget = new InMemoryRequestBudget({ windowMs: 1000 });
 
-    await expect(budget.acquire('int-1', 0)).rejects.toThrow(RangeError);
+    await expect(budget.acquire(target('int-1', 0))).rejects.toThrow(RangeError);
   });
 
   it('keeps serving callers after one of them was rejected', async () => {
     const budget = new InMemoryRequestBudget({ windowMs: 1000 });
-    await expect(budget.acquire('int-1', 0)).rejects.toThrow(RangeError);
+    await expect(budget.acquire(target('int-1', 0))).rejects.toThrow(RangeError);
 
-    await expect(budget.acquire('int-1', 1)).resolves.toBeUndefined();
+    await expect(budget.acquire(target('int-1', 1))).resolves.toBeUndefined();
   });
 });
