@@ -48,6 +48,7 @@ describe('integrations: configure Lacework organizations and keys', () => {
       name: 'Acme prod',
       organizationUrl: 'https://acme.lacework.net',
       notices: ['organizationUrl: stored as https://acme.lacework.net (given: https://ACME.lacework.net/)'],
+      extraScopes: [],
       keyId: KEY.keyId,
       subAccount: 'acme-dev',
       secretHint: 'cdef',
