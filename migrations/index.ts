@@ -2,6 +2,7 @@ import { InitialSchema1795800000000 } from './1795800000000-InitialSchema';
 import { LaceworkCallLog1795800100000 } from './1795800100000-LaceworkCallLog';
 import { SyncRunProgress1795800200000 } from './1795800200000-SyncRunProgress';
 import { DashboardIndexes1795800400000 } from './1795800400000-DashboardIndexes';
+import { AlertActions1795801100000 } from './1795801100000-AlertActions';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests load the same set. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   LaceworkCallLog1795800100000,
   SyncRunProgress1795800200000,
   DashboardIndexes1795800400000,
+  AlertActions1795801100000,
 ];

@@ -9,6 +9,7 @@ export interface AppConfig {
   adminApiToken: string;
   viewerApiToken: string | null;
   metricsToken: string | null;
+  writebackToken: string | null;
   authFailuresPerMinute: number;
   secretsKey: Buffer;
   secretsKeyPrevious: Buffer | null;

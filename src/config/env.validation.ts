@@ -122,6 +122,20 @@ export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
   if (viewerApiToken !== null && viewerApiToken === adminApiToken) {
     r.problems.push('VIEWER_API_TOKEN: must differ from ADMIN_API_TOKEN');
   }
+  const metricsToken = r.token('METRICS_TOKEN', 16);
+  const writebackToken = r.token('WRITEBACK_TOKEN', 32);
+  if (writebackToken !== null) {
+    const others = {
+      ADMIN_API_TOKEN: adminApiToken,
+      VIEWER_API_TOKEN: viewerApiToken,
+      METRICS_TOKEN: metricsToken,
+    };
+    for (const [name, value] of Object.entries(others)) {
+      if (value === writebackToken) {
+        r.problems.push(`WRITEBACK_TOKEN: must differ from ${name}`);
+      }
+    }
+  }
   const logLevel = (r.raw('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
     r.problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
@@ -143,7 +157,8 @@ export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
     dataDir: r.raw('DATA_DIR') ?? './data',
     adminApiToken: adminApiToken ?? '',
     viewerApiToken,
-    metricsToken: r.token('METRICS_TOKEN', 16),
+    metricsToken,
+    writebackToken,
     authFailuresPerMinute: r.int('AUTH_FAILURES_PER_MINUTE', 20, 1, 1_000_000),
     secretsKey: secretsKey ?? Buffer.alloc(0),
     secretsKeyPrevious: r.key('SECRETS_KEY_PREVIOUS'),

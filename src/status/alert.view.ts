@@ -1,5 +1,6 @@
 import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
 import { SCOPE_NAMES } from '../lacework/lacework.types';
+import { AlertActionView } from '../writeback/alert-action.view';
 import type { AlertDeliveryRow, AlertRow, AlertScopeRow, AlertVersionRow } from './alert.repository';
 import { ALERT_STATES } from './dto/list-alerts.query';
 
@@ -122,6 +123,8 @@ export class AlertVersionView {
 /** One alert with every version, newest first, each with its scope outcomes and deliveries. */
 export class AlertDetailView extends AlertSummaryView {
   @ApiProperty({ type: [AlertVersionView] }) versions!: AlertVersionView[];
+  @ApiProperty({ type: [AlertActionView], description: 'Closes and comments sent (or to send) to Lacework' })
+  actions!: AlertActionView[];
 }
 
 export class AlertPageView {
