@@ -36,6 +36,12 @@ export interface AppConfig {
   circuitWindowMs: number;
   circuitMinRequests: number;
   leaseSeconds: number;
+  /** At most one poll triggered by Lacework webhook hints per integration in this many seconds. */
+  hintCoalesceSeconds: number;
+  /** Base URL the service is reached at from outside (for the channel URL to paste into Lacework); null: from the request. */
+  publicUrl: string | null;
+  /** Serve HTTPS on PORT with this certificate chain and key (PEM); null: plain HTTP (behind a TLS proxy). */
+  tls: { cert: Buffer; key: Buffer } | null;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,4 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { hostname } from 'node:os';
 import { AppConfig, LogLevel } from './app-config';
 
@@ -87,6 +89,78 @@ class EnvReader {
     }
     return value;
   }
+}
+
+function publicUrlOf(r: EnvReader): string | null {
+  const value = r.raw('PUBLIC_URL');
+  if (value === undefined) {
+    return null;
+  }
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    url = null;
+  }
+  if (
+    url === null ||
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    r.problems.push(
+      'PUBLIC_URL: must be an http(s) URL without query or fragment, e.g. https://connector.example.com',
+    );
+    return null;
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/** Both files or neither; each must be readable PEM (a certificate chain and its private key). */
+function tlsOf(r: EnvReader): { cert: Buffer; key: Buffer } | null {
+  const certFile = r.raw('TLS_CERT_FILE');
+  const keyFile = r.raw('TLS_KEY_FILE');
+  if (certFile === undefined && keyFile === undefined) {
+    return null;
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    r.problems.push(
+      `${certFile === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'}: required with ${certFile === undefined ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'} (set both or neither)`,
+    );
+    return null;
+  }
+  const read = (name: string, path: string): Buffer | null => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      r.problems.push(`${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      return null;
+    }
+  };
+  const cert = read('TLS_CERT_FILE', certFile);
+  const key = read('TLS_KEY_FILE', keyFile);
+  if (cert === null || key === null) {
+    return null;
+  }
+  try {
+    new X509Certificate(cert);
+  } catch {
+    r.problems.push(`TLS_CERT_FILE: ${certFile} is not a PEM certificate`);
+    return null;
+  }
+  try {
+    createPrivateKey(key);
+  } catch {
+    r.problems.push(`TLS_KEY_FILE: ${keyFile} is not an unencrypted PEM private key`);
+    return null;
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch {
+    r.problems.push('TLS_KEY_FILE: the key does not match the certificate in TLS_CERT_FILE');
+    return null;
+  }
+  return { cert, key };
 }
 
 /** Secrets generated for embedded mode when the environment gives none. */
@@ -185,6 +259,9 @@ export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
     circuitWindowMs: r.int('CIRCUIT_WINDOW_MS', 300_000, 100, 3_600_000),
     circuitMinRequests: r.int('CIRCUIT_MIN_REQUESTS', 10, 1, 10_000),
     leaseSeconds: r.int('LEASE_SECONDS', 120, 1, 3600),
+    hintCoalesceSeconds: r.float('HINT_COALESCE_SECONDS', 60, 0.01, 86_400),
+    publicUrl: publicUrlOf(r),
+    tls: tlsOf(r),
   };
   if (r.problems.length > 0) {
     throw new ConfigValidationError(r.problems);

@@ -79,7 +79,7 @@ export class AlertVersionRepository {
           SELECT id FROM alert_versions
            WHERE integration_id = $1 AND state = 'pending' AND next_attempt_at <= now()
              AND (lease_until IS NULL OR lease_until < now())
-           ORDER BY backfill, severity_rank, start_time DESC, id
+           ORDER BY hinted_at IS NULL, backfill, severity_rank, start_time DESC, id
            LIMIT $2
            FOR UPDATE SKIP LOCKED)
        RETURNING v.id, v.alert_row_id, v.integration_id, v.alert_id, v.version, v.list_record, v.severity_rank,

@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { rowsOf } from '../database/query-result';
+
+export interface LaceworkHookRow {
+  integration_id: string;
+  token_sealed: string;
+  token_created_at: Date;
+  hints_received: string;
+  last_hint_at: Date | null;
+  last_hint_event_id: string | null;
+  last_hint_severity: string | null;
+  last_hint_test: boolean | null;
+  hint_poll_at: Date | null;
+}
+
+/** One hint as received, reduced to what is used: the alert id (null for a test or none) and its severity. */
+export interface ReceivedHint {
+  alertId: string | null;
+  severity: string | null;
+  test: boolean;
+}
+
+/** Hook tokens and hints of Lacework's webhook alert channel. */
+@Injectable()
+export class LaceworkHookRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async find(integrationId: string): Promise<LaceworkHookRow | null> {
+    const rows: LaceworkHookRow[] = await this.dataSource.query(
+      `SELECT h.* FROM lacework_hooks h
+         JOIN integrations i ON i.id = h.integration_id AND i.deleted_at IS NULL
+        WHERE h.integration_id = $1`,
+      [integrationId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Stores a new sealed token (replacing any earlier one, which stops working at once). */
+  async saveToken(integrationId: string, sealed: string): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO lacework_hooks (integration_id, token_sealed) VALUES ($1, $2)
+       ON CONFLICT (integration_id) DO UPDATE SET token_sealed = EXCLUDED.token_sealed, token_created_at = now()`,
+      [integrationId, sealed],
+    );
+  }
+
+  /**
+   * Records a hint and, unless it is a test, makes the integration's next poll due: now, or when the coalescing
+   * interval since the last hint-triggered poll has passed; a hint-triggered poll already planned absorbs it.
+   * The hinted alert is remembered so its version goes first in the enrichment queue, now or once listed.
+   * Returns when the hint-triggered poll is due (null for a test).
+   */
+  async recordHint(integrationId: string, hint: ReceivedHint, coalesceSeconds: number): Promise<Date | null> {
+    return this.dataSource.transaction(async (m) => {
+      const rows: { hint_poll_at: Date | null }[] = rowsOf(
+        await m.query(
+          `UPDATE lacework_hooks SET hints_received = hints_received + 1, last_hint_at = now(),
+                  last_hint_event_id = $2, last_hint_severity = $3, last_hint_test = $4,
+                  hint_poll_at = CASE
+                    WHEN $4 THEN hint_poll_at
+                    WHEN hint_poll_at IS NULL THEN now()
+                    WHEN hint_poll_at >= now() THEN hint_poll_at
+                    ELSE GREATEST(now(), hint_poll_at + $5 * interval '1 second') END
+            WHERE integration_id = $1
+           RETURNING hint_poll_at`,
+          [integrationId, hint.alertId, hint.severity, hint.test, coalesceSeconds],
+        ),
+      );
+      if (hint.test || rows.length === 0) {
+        return null;
+      }
+      const dueAt = rows[0].hint_poll_at;
+      await m.query(`UPDATE integrations SET next_poll_at = LEAST(next_poll_at, $2) WHERE id = $1`, [
+        integrationId,
+        dueAt,
+      ]);
+      if (hint.alertId !== null) {
+        await m.query(
+          `INSERT INTO alert_hints (integration_id, alert_id, severity) VALUES ($1, $2, $3)
+           ON CONFLICT (integration_id, alert_id) DO UPDATE SET received_at = now(), severity = EXCLUDED.severity`,
+          [integrationId, hint.alertId, hint.severity],
+        );
+        await m.query(
+          `UPDATE alert_versions SET hinted_at = now()
+            WHERE integration_id = $1 AND alert_id = $2 AND state = 'pending' AND hinted_at IS NULL`,
+          [integrationId, hint.alertId],
+        );
+      }
+      return dueAt;
+    });
+  }
+
+  /** Forgets hints older than a day; an alert listed by then no longer needs to jump the queue. */
+  async pruneHints(): Promise<void> {
+    await this.dataSource.query(`DELETE FROM alert_hints WHERE received_at < now() - interval '1 day'`);
+  }
+}
