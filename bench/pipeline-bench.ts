@@ -42,7 +42,7 @@ function peakRssMb(pid: number | undefined): number {
   return kb / 1024;
 }
 
-interface Rig {
+export interface Rig {
   db: Client;
   lacework: FakeLacework;
   downstream: FakeDownstream;
@@ -51,7 +51,7 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(
+export async function rig(
   adminUrl: string,
   name: string,
   env: Record<string, string>,
