@@ -1,12 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
-import { format, resolveConfig } from 'prettier';
+import { writeReportSection } from './report-section';
 
 /**
  * `npm run bench:api`: starts the built service on the database `npm run seed:scale` filled, measures the read API
@@ -18,8 +18,6 @@ const ROOT = join(__dirname, '..', '..');
 const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 const REPORT = join(ROOT, 'BENCHMARKS.md');
 const SECTION = '## API at scale';
-const START = '<!-- api-at-scale:start -->';
-const END = '<!-- api-at-scale:end -->';
 const TARGET_P99_MS = 50;
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/lc_bench';
 const CONNECTIONS = positiveInt('BENCH_CONNECTIONS', 20);
@@ -190,18 +188,8 @@ function table(results: Measured[]): string {
 }
 
 /** Replaces this benchmark's part of BENCHMARKS.md (between its markers), leaving the other parts alone. */
-async function writeReport(section: string): Promise<void> {
-  const current = existsSync(REPORT) ? readFileSync(REPORT, 'utf8') : '# Benchmarks\n';
-  const block = `${START}\n${section.trimEnd()}\n${END}`;
-  const start = current.indexOf(START);
-  const end = current.indexOf(END);
-  const next =
-    start !== -1 && end > start
-      ? current.slice(0, start) + block + current.slice(end + END.length)
-      : `${current.trimEnd()}\n\n${block}\n`;
-  // Formatted like every other file of the repository, so `npm run format:check` stays clean.
-  const options = (await resolveConfig(REPORT)) ?? {};
-  writeFileSync(REPORT, await format(next, { ...options, filepath: REPORT }));
+function writeReport(section: string): Promise<void> {
+  return writeReportSection(REPORT, 'api-at-scale', section);
 }
 
 async function main(): Promise<void> {

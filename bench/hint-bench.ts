@@ -1,9 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { format, resolveConfig } from 'prettier';
 import { api } from '../test/setup/cluster';
 import { hourStart, sleep, waitFor } from '../test/setup/wait';
 import { rig, Rig } from './pipeline-bench';
+import { writeReportSection } from './report-section';
 
 /**
  * `npm run bench:hints`: Lacework's webhook hints as a trigger. (1) Time from a Critical alert's creation in the fake
@@ -13,8 +12,6 @@ import { rig, Rig } from './pipeline-bench';
  */
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REPORT = join(process.cwd(), 'BENCHMARKS.md');
-const START = '<!-- hints:start -->';
-const END = '<!-- hints:end -->';
 const POLL_SECONDS = 300;
 const LATENCY_MS = 50;
 
@@ -119,7 +116,7 @@ async function withoutHints(samples: number): Promise<number[]> {
   try {
     await firstRunDone(r);
     await r.db.query(
-      `UPDATE integrations SET poll_interval_seconds = $2, next_poll_at = now() + $2 * interval '1 second' WHERE id = $1`,
+      `UPDATE integrations SET poll_interval_seconds = $2::int, next_poll_at = now() + $2::int * interval '1 second' WHERE id = $1`,
       [r.integrationId, POLL_SECONDS / 10],
     );
     return await deliveryLatencies(r, samples, [2_000, 9_000], 8_000_000);
@@ -148,7 +145,7 @@ async function callsPerHour(hintsPerMinute: number, scale: number): Promise<numb
   );
   try {
     await firstRunDone(r);
-    await r.db.query(`UPDATE integrations SET poll_interval_seconds = $2 WHERE id = $1`, [
+    await r.db.query(`UPDATE integrations SET poll_interval_seconds = $2::int WHERE id = $1`, [
       r.integrationId,
       POLL_SECONDS / scale,
     ]);
@@ -182,19 +179,6 @@ async function callsPerHour(hintsPerMinute: number, scale: number): Promise<numb
   } finally {
     await r.close();
   }
-}
-
-async function writeReport(section: string): Promise<void> {
-  const current = existsSync(REPORT) ? readFileSync(REPORT, 'utf8') : '# Benchmarks\n';
-  const block = `${START}\n${section.trimEnd()}\n${END}`;
-  const start = current.indexOf(START);
-  const end = current.indexOf(END);
-  const next =
-    start !== -1 && end > start
-      ? current.slice(0, start) + block + current.slice(end + END.length)
-      : `${current.trimEnd()}\n\n${block}\n`;
-  const options = (await resolveConfig(REPORT)) ?? {};
-  writeFileSync(REPORT, await format(next, { ...options, filepath: REPORT }));
 }
 
 async function main(): Promise<void> {
@@ -240,7 +224,7 @@ async function main(): Promise<void> {
     costTable,
   ].join('\n');
   log(`\n${section}\n`);
-  await writeReport(section);
+  await writeReportSection(REPORT, 'hints', section);
 }
 
 main().catch((error: unknown) => {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateEnv } from '../src/config/env.validation';
+import { AlertVersionRepository } from '../src/enrichment/alert-version.repository';
 import { FakeDownstream } from './fakes/fake-downstream';
 import { FakeLacework, generateAlerts } from './fakes/fake-lacework';
 import { createIntegration, KEY } from './setup/sync-helpers';
@@ -208,6 +209,47 @@ describe("Lacework's webhook alert channel as a trigger", () => {
       [id],
     );
     expect(hook.n).toBe('0');
+  });
+});
+
+describe('a hinted alert goes first in the enrichment queue', () => {
+  it('is claimed before more severe alerts listed with it', async () => {
+    const db = await createTestDatabase();
+    const app = await startTestApp(db.url);
+    const lacework = await FakeLacework.start();
+    try {
+      lacework.addKey(KEY);
+      lacework.addAlerts([
+        { alertId: '61001', severity: 'Critical', startTime: hourStart(0) },
+        { alertId: '61002', severity: 'High', startTime: hourStart(0) },
+        { alertId: '61003', severity: 'Low', startTime: hourStart(0) },
+      ]);
+      const id = await createIntegration(app, lacework);
+      const hook = await app.http.post(`/api/v1/integrations/${id}/hook-token`).set(asAdmin);
+      // The hint arrives before the listing; the scheduler is off, so nothing is enriched meanwhile.
+      const answer = await fetch(hook.body.channelUrl as string, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ event_id: '61003', event_severity: '4' }),
+      });
+      expect(answer.status).toBe(202);
+      const started = await app.http.post(`/api/v1/integrations/${id}/sync`).set(asAdmin);
+      await waitFor(
+        async () =>
+          (await app.http.get(`/api/v1/sync-runs/${started.body.runId}`).set(asAdmin)).body.status !==
+          'running',
+        20_000,
+        'the listing',
+      );
+      const claimed = await app.app.get(AlertVersionRepository).claim(id, 1, 'test-claim', 5);
+      expect(claimed.map((c) => c.alertId)).toEqual(['61003']);
+      const next = await app.app.get(AlertVersionRepository).claim(id, 2, 'test-claim-2', 5);
+      expect(next.map((c) => c.alertId)).toEqual(['61001', '61002']);
+    } finally {
+      await lacework.close();
+      await app.close();
+      await db.drop();
+    }
   });
 });
 

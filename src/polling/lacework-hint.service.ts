@@ -89,7 +89,8 @@ export class LaceworkHintService {
       void this.hooks.pruneHints().catch(() => undefined);
     }
     const dueAt = await this.hooks.recordHint(integrationId, hint, this.config.hintCoalesceSeconds);
-    if (dueAt !== null && dueAt.getTime() <= Date.now()) {
+    // With the clock off in this process (SCHEDULER_ENABLED=false) another replica starts the due poll.
+    if (this.config.schedulerEnabled && dueAt !== null && dueAt.getTime() <= Date.now()) {
       setImmediate(() => {
         void this.sync.startDueRuns().catch((error: unknown) => {
           this.logger.warn(`hinted poll of ${integrationId}: ${(error as Error).message}`);
