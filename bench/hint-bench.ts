@@ -145,10 +145,10 @@ async function callsPerHour(hintsPerMinute: number, scale: number): Promise<numb
   );
   try {
     await firstRunDone(r);
-    await r.db.query(`UPDATE integrations SET poll_interval_seconds = $2::int WHERE id = $1`, [
-      r.integrationId,
-      POLL_SECONDS / scale,
-    ]);
+    await r.db.query(
+      `UPDATE integrations SET poll_interval_seconds = $2::int, next_poll_at = now() WHERE id = $1`,
+      [r.integrationId, POLL_SECONDS / scale],
+    );
     const url = hintsPerMinute > 0 ? await hookUrl(r) : null;
     const hourMs = 3_600_000 / scale;
     const started = Date.now();

@@ -50,21 +50,22 @@ export class LaceworkHookRepository {
    * Records a hint and, unless it is a test, makes the integration's next poll due: now, or when the coalescing
    * interval since the last hint-triggered poll has passed; a hint-triggered poll already planned absorbs it.
    * The hinted alert is remembered so its version goes first in the enrichment queue, now or once listed.
-   * Returns when the hint-triggered poll is due (null for a test).
+   * Returns when the poll this hint planned is due; null when it planned none (a test, or a poll already planned).
    */
   async recordHint(integrationId: string, hint: ReceivedHint, coalesceSeconds: number): Promise<Date | null> {
     return this.dataSource.transaction(async (m) => {
-      const rows: { hint_poll_at: Date | null }[] = rowsOf(
+      const rows: { hint_poll_at: Date | null; earlier: Date | null }[] = rowsOf(
         await m.query(
-          `UPDATE lacework_hooks SET hints_received = hints_received + 1, last_hint_at = now(),
+          `UPDATE lacework_hooks h SET hints_received = h.hints_received + 1, last_hint_at = now(),
                   last_hint_event_id = $2, last_hint_severity = $3, last_hint_test = $4,
                   hint_poll_at = CASE
-                    WHEN $4 THEN hint_poll_at
-                    WHEN hint_poll_at IS NULL THEN now()
-                    WHEN hint_poll_at >= now() THEN hint_poll_at
-                    ELSE GREATEST(now(), hint_poll_at + $5 * interval '1 second') END
-            WHERE integration_id = $1
-           RETURNING hint_poll_at`,
+                    WHEN $4 THEN h.hint_poll_at
+                    WHEN h.hint_poll_at IS NULL THEN now()
+                    WHEN h.hint_poll_at >= now() THEN h.hint_poll_at
+                    ELSE GREATEST(now(), h.hint_poll_at + $5 * interval '1 second') END
+             FROM (SELECT hint_poll_at FROM lacework_hooks WHERE integration_id = $1) AS before
+            WHERE h.integration_id = $1
+           RETURNING h.hint_poll_at, before.hint_poll_at AS earlier`,
           [integrationId, hint.alertId, hint.severity, hint.test, coalesceSeconds],
         ),
       );
@@ -72,10 +73,14 @@ export class LaceworkHookRepository {
         return null;
       }
       const dueAt = rows[0].hint_poll_at;
-      await m.query(`UPDATE integrations SET next_poll_at = LEAST(next_poll_at, $2) WHERE id = $1`, [
-        integrationId,
-        dueAt,
-      ]);
+      const planned = dueAt !== null && dueAt.getTime() !== rows[0].earlier?.getTime();
+      // Only the hint that plans a poll touches the integration's row: a flood must not queue on its lock.
+      if (planned) {
+        await m.query(`UPDATE integrations SET next_poll_at = $2 WHERE id = $1 AND next_poll_at > $2`, [
+          integrationId,
+          dueAt,
+        ]);
+      }
       if (hint.alertId !== null) {
         await m.query(
           `INSERT INTO alert_hints (integration_id, alert_id, severity) VALUES ($1, $2, $3)
@@ -88,7 +93,7 @@ export class LaceworkHookRepository {
           [integrationId, hint.alertId],
         );
       }
-      return dueAt;
+      return planned ? dueAt : null;
     });
   }
 

@@ -250,6 +250,9 @@ export class SyncRunRepository {
         `UPDATE integrations SET next_poll_at = now() + poll_interval_seconds * interval '1 second'
         WHERE id IN (SELECT id FROM integrations
                       WHERE enabled AND deleted_at IS NULL AND next_poll_at <= now()
+                        -- A poll due while a run is still going (a hinted one) waits for it instead of being lost.
+                        AND NOT EXISTS (SELECT 1 FROM sync_runs r
+                                         WHERE r.integration_id = integrations.id AND r.status = 'running')
                       FOR UPDATE SKIP LOCKED)
        RETURNING id`,
       ),
