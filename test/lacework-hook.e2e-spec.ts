@@ -81,6 +81,17 @@ describe("Lacework's webhook alert channel as a trigger", () => {
 
   const listCalls = (): number => lacework.count('list');
 
+  /** Hints are written just after the hook answers: the hook's status once it counts `n` of them. */
+  const hookOnceReceived = (id: string, n: number): Promise<Record<string, any>> =>
+    waitFor(
+      async () => {
+        const res = await app.http.get(`/api/v1/integrations/${id}/hook`).set(asViewer);
+        return res.body.hintsReceived === n ? (res.body as Record<string, any>) : undefined;
+      },
+      10_000,
+      `${n} hints recorded`,
+    );
+
   it('gives each integration its own token, shown once inside the channel URL', async () => {
     const { id, channelUrl, token } = await hookedIntegration();
     expect(token).toMatch(/^lwh_[A-Za-z0-9_-]{43}$/);
@@ -150,13 +161,14 @@ describe("Lacework's webhook alert channel as a trigger", () => {
     });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ accepted: true, test: true });
+    await hookOnceReceived(id, 1);
     const [after] = await db.query<{ next_poll_at: Date }>(
       `SELECT next_poll_at FROM integrations WHERE id = $1`,
       [id],
     );
     expect(after.next_poll_at).toEqual(before.next_poll_at);
-    const hook = await app.http.get(`/api/v1/integrations/${id}/hook`).set(asViewer);
-    expect(hook.body).toMatchObject({ hintsReceived: 1, lastHintTest: true, nextHintPollAt: null });
+    const hook = await hookOnceReceived(id, 1);
+    expect(hook).toMatchObject({ hintsReceived: 1, lastHintTest: true, nextHintPollAt: null });
   });
 
   it('coalesces a flood of hints into one poll per interval', async () => {
@@ -175,10 +187,9 @@ describe("Lacework's webhook alert channel as a trigger", () => {
     await waitFor(() => listCalls() > listsBefore, 10_000, 'the hinted poll');
     await sleep(1_500);
     expect(listCalls() - listsBefore).toBe(1);
-    const hook = await app.http.get(`/api/v1/integrations/${id}/hook`).set(asViewer);
-    expect(hook.body.hintsReceived).toBe(30);
+    const hook = await hookOnceReceived(id, 30);
     // The next hint-triggered poll is planned one coalescing interval (60 s) after the first.
-    expect(Date.parse(hook.body.nextHintPollAt as string)).toBeGreaterThan(Date.now() + 50_000);
+    expect(Date.parse(hook.nextHintPollAt as string)).toBeGreaterThan(Date.now() + 50_000);
   });
 
   it('answers a forged or replayed hint with a wrong token 401, calls Lacework for nothing, and throttles', async () => {
@@ -233,6 +244,11 @@ describe('a hinted alert goes first in the enrichment queue', () => {
         body: JSON.stringify({ event_id: '61003', event_severity: '4' }),
       });
       expect(answer.status).toBe(202);
+      await waitFor(
+        async () => (await db.query(`SELECT 1 FROM alert_hints WHERE alert_id = '61003'`)).length === 1,
+        10_000,
+        'the hint recorded',
+      );
       const started = await app.http.post(`/api/v1/integrations/${id}/sync`).set(asAdmin);
       await waitFor(
         async () =>

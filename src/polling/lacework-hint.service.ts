@@ -16,6 +16,9 @@ const SEVERITY_NAMES: Record<string, string> = {
 };
 const ALERT_ID = /^\d{1,30}$/;
 const PRUNE_EVERY = 500;
+// Another replica's rotation takes effect here within this time; this process's own at once.
+const TOKEN_CACHE_MS = 5_000;
+const TOKEN_CACHE_MAX = 10_000;
 export const HOOK_PATH = 'api/v1/hooks/lacework';
 
 /** The hook of an integration as its status shows it; never the token. */
@@ -40,6 +43,10 @@ export interface HookStatus {
 export class LaceworkHintService {
   private readonly logger = new Logger(LaceworkHintService.name);
   private received = 0;
+  /** Hints waiting to be written, per integration: a flood is written in a few batches, not one row lock each. */
+  private readonly batches = new Map<string, { hints: ReceivedHint[]; writing: boolean }>();
+  /** Opened hook tokens for a few seconds, so a flood does not read and open the sealed token per request. */
+  private readonly tokens = new Map<string, { expected: string | null; at: number }>();
 
   constructor(
     private readonly hooks: LaceworkHookRepository,
@@ -57,47 +64,81 @@ export class LaceworkHintService {
     await this.integrations.find(integrationId);
     const token = generateHookToken();
     await this.hooks.saveToken(integrationId, this.secrets.seal(token, hookTokenContext(integrationId)));
+    this.tokens.delete(integrationId);
     const base = this.config.publicUrl ?? requestBaseUrl;
     return { token, channelUrl: `${base}/${HOOK_PATH}/${integrationId}?token=${token}` };
   }
 
   /** True when `token` is the integration's hook token; false for anything else, unknown integrations included. */
   async authenticate(integrationId: string, token: string): Promise<boolean> {
-    const hook = await this.hooks.find(integrationId);
-    if (hook === null) {
-      // Compare anyway, so an unknown integration takes as long as a wrong token.
-      hookTokenMatches(token, generateHookToken());
-      return false;
-    }
-    let expected: string;
-    try {
-      expected = this.secrets.open(hook.token_sealed, hookTokenContext(integrationId));
-    } catch {
-      return false;
-    }
-    return hookTokenMatches(token, expected);
+    const expected = await this.expectedToken(integrationId);
+    // Compare anyway when there is none, so an unknown integration takes as long as a wrong token.
+    const matches = hookTokenMatches(token, expected ?? generateHookToken());
+    return expected !== null && matches;
   }
 
   /**
-   * Records an authenticated hint and, unless it is Lacework's test message, makes the integration's next poll due.
-   * The poll itself is started after the caller has answered, so the hook never waits on Lacework.
+   * Takes an authenticated hint. It is written in the background (with any others that arrive meanwhile) and, unless
+   * it is Lacework's test message, makes the integration's next poll due; the hook answers without waiting.
    */
-  async receive(integrationId: string, body: unknown): Promise<{ test: boolean; alertId: string | null }> {
+  receive(integrationId: string, body: unknown): { test: boolean; alertId: string | null } {
     const hint = hintOf(body);
     this.received += 1;
     if (this.received % PRUNE_EVERY === 0) {
       void this.hooks.pruneHints().catch(() => undefined);
     }
-    const dueAt = await this.hooks.recordHint(integrationId, hint, this.config.hintCoalesceSeconds);
-    // With the clock off in this process (SCHEDULER_ENABLED=false) another replica starts the due poll.
-    if (this.config.schedulerEnabled && dueAt !== null && dueAt.getTime() <= Date.now()) {
-      setImmediate(() => {
-        void this.sync.startDueRuns().catch((error: unknown) => {
-          this.logger.warn(`hinted poll of ${integrationId}: ${(error as Error).message}`);
-        });
-      });
+    const batch = this.batches.get(integrationId) ?? { hints: [], writing: false };
+    this.batches.set(integrationId, batch);
+    batch.hints.push(hint);
+    if (!batch.writing) {
+      void this.write(integrationId, batch);
     }
     return { test: hint.test, alertId: hint.alertId };
+  }
+
+  private async write(
+    integrationId: string,
+    batch: { hints: ReceivedHint[]; writing: boolean },
+  ): Promise<void> {
+    batch.writing = true;
+    try {
+      while (batch.hints.length > 0) {
+        const hints = batch.hints.splice(0);
+        try {
+          const dueAt = await this.hooks.recordHints(integrationId, hints, this.config.hintCoalesceSeconds);
+          // With the clock off in this process (SCHEDULER_ENABLED=false) another replica starts the due poll.
+          if (this.config.schedulerEnabled && dueAt !== null && dueAt.getTime() <= Date.now()) {
+            await this.sync.startDueRuns();
+          }
+        } catch (error) {
+          this.logger.warn(`hints of ${integrationId}: ${(error as Error).message}`);
+        }
+      }
+    } finally {
+      batch.writing = false;
+      this.batches.delete(integrationId);
+    }
+  }
+
+  private async expectedToken(integrationId: string): Promise<string | null> {
+    const cached = this.tokens.get(integrationId);
+    if (cached !== undefined && Date.now() - cached.at < TOKEN_CACHE_MS) {
+      return cached.expected;
+    }
+    const hook = await this.hooks.find(integrationId);
+    let expected: string | null = null;
+    if (hook !== null) {
+      try {
+        expected = this.secrets.open(hook.token_sealed, hookTokenContext(integrationId));
+      } catch {
+        expected = null;
+      }
+    }
+    if (this.tokens.size >= TOKEN_CACHE_MAX) {
+      this.tokens.clear();
+    }
+    this.tokens.set(integrationId, { expected, at: Date.now() });
+    return expected;
   }
 
   async status(integrationId: string): Promise<HookStatus> {

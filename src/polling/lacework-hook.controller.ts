@@ -53,7 +53,7 @@ export class LaceworkHookController {
       this.throttle.recordFailure(address);
       throw new UnauthorizedException('token: not the hook token of this integration');
     }
-    const { test } = await this.hints.receive(integrationId, body);
+    const { test } = this.hints.receive(integrationId, body);
     return { accepted: true, test };
   }
 

@@ -47,50 +47,58 @@ export class LaceworkHookRepository {
   }
 
   /**
-   * Records a hint and, unless it is a test, makes the integration's next poll due: now, or when the coalescing
-   * interval since the last hint-triggered poll has passed; a hint-triggered poll already planned absorbs it.
-   * The hinted alert is remembered so its version goes first in the enrichment queue, now or once listed.
-   * Returns when the poll this hint planned is due; null when it planned none (a test, or a poll already planned).
+   * Records hints received together and, unless all are tests, makes the integration's next poll due: now, or when
+   * the coalescing interval since the last hint-triggered poll has passed; a hint-triggered poll already planned
+   * absorbs them. Hinted alerts are remembered so their versions go first in the enrichment queue, now or once
+   * listed. Returns when the poll these hints planned is due; null when they planned none.
    */
-  async recordHint(integrationId: string, hint: ReceivedHint, coalesceSeconds: number): Promise<Date | null> {
+  async recordHints(
+    integrationId: string,
+    hints: ReceivedHint[],
+    coalesceSeconds: number,
+  ): Promise<Date | null> {
+    const last = hints[hints.length - 1];
+    const real = hints.some((h) => !h.test);
+    const alerts = [...new Map(hints.filter((h) => h.alertId !== null).map((h) => [h.alertId, h])).values()];
     return this.dataSource.transaction(async (m) => {
       const rows: { hint_poll_at: Date | null; earlier: Date | null }[] = rowsOf(
         await m.query(
-          `UPDATE lacework_hooks h SET hints_received = h.hints_received + 1, last_hint_at = now(),
+          `UPDATE lacework_hooks h SET hints_received = h.hints_received + $6, last_hint_at = now(),
                   last_hint_event_id = $2, last_hint_severity = $3, last_hint_test = $4,
                   hint_poll_at = CASE
-                    WHEN $4 THEN h.hint_poll_at
+                    WHEN NOT $7 THEN h.hint_poll_at
                     WHEN h.hint_poll_at IS NULL THEN now()
                     WHEN h.hint_poll_at >= now() THEN h.hint_poll_at
                     ELSE GREATEST(now(), h.hint_poll_at + $5 * interval '1 second') END
              FROM (SELECT hint_poll_at FROM lacework_hooks WHERE integration_id = $1) AS before
             WHERE h.integration_id = $1
            RETURNING h.hint_poll_at, before.hint_poll_at AS earlier`,
-          [integrationId, hint.alertId, hint.severity, hint.test, coalesceSeconds],
+          [integrationId, last.alertId, last.severity, last.test, coalesceSeconds, hints.length, real],
         ),
       );
-      if (hint.test || rows.length === 0) {
+      if (!real || rows.length === 0) {
         return null;
       }
       const dueAt = rows[0].hint_poll_at;
       const planned = dueAt !== null && dueAt.getTime() !== rows[0].earlier?.getTime();
-      // Only the hint that plans a poll touches the integration's row: a flood must not queue on its lock.
+      // Only hints that plan a poll touch the integration's row: a flood must not queue on its lock.
       if (planned) {
         await m.query(`UPDATE integrations SET next_poll_at = $2 WHERE id = $1 AND next_poll_at > $2`, [
           integrationId,
           dueAt,
         ]);
       }
-      if (hint.alertId !== null) {
+      if (alerts.length > 0) {
         await m.query(
-          `INSERT INTO alert_hints (integration_id, alert_id, severity) VALUES ($1, $2, $3)
+          `INSERT INTO alert_hints (integration_id, alert_id, severity)
+           SELECT $1, * FROM unnest($2::text[], $3::text[])
            ON CONFLICT (integration_id, alert_id) DO UPDATE SET received_at = now(), severity = EXCLUDED.severity`,
-          [integrationId, hint.alertId, hint.severity],
+          [integrationId, alerts.map((h) => h.alertId), alerts.map((h) => h.severity)],
         );
         await m.query(
           `UPDATE alert_versions SET hinted_at = now()
-            WHERE integration_id = $1 AND alert_id = $2 AND state = 'pending' AND hinted_at IS NULL`,
-          [integrationId, hint.alertId],
+            WHERE integration_id = $1 AND alert_id = ANY($2::text[]) AND state = 'pending' AND hinted_at IS NULL`,
+          [integrationId, alerts.map((h) => h.alertId)],
         );
       }
       return planned ? dueAt : null;
