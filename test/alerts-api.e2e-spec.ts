@@ -491,6 +491,7 @@ describe('alerts API: list, detail and stored documents', () => {
       const summary = (await list('')).body.items[0];
       expect(res.body).toEqual({
         ...summary,
+        actions: [],
         versions: [
           {
             version: 2,
