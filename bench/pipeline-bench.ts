@@ -62,7 +62,7 @@ export function peakRssMb(pid: number | undefined): number {
   return kb / 1024;
 }
 
-interface Rig {
+export interface Rig {
   db: Client;
   lacework: FakeLacework;
   downstream: FakeDownstream;
@@ -71,7 +71,7 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(
+export async function rig(
   adminUrl: string,
   name: string,
   env: Record<string, string>,

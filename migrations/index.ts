@@ -8,6 +8,8 @@ import { EnrichmentFailures1795800800000 } from './1795800800000-EnrichmentFailu
 import { KeyRequestBudget1795800900000 } from './1795800900000-KeyRequestBudget';
 import { ConsoleIndexes1795801000000 } from './1795801000000-ConsoleIndexes';
 import { DeliveryAttemptDestination1795801000001 } from './1795801000001-DeliveryAttemptDestination';
+import { AlertActions1795801100000 } from './1795801100000-AlertActions';
+import { LaceworkHooks1795801100001 } from './1795801100001-LaceworkHooks';
 import { ExtraScopes1795801200000 } from './1795801200000-ExtraScopes';
 import { BackfillRefresh1795801200001 } from './1795801200001-BackfillRefresh';
 
@@ -23,6 +25,8 @@ export const MIGRATIONS = [
   KeyRequestBudget1795800900000,
   ConsoleIndexes1795801000000,
   DeliveryAttemptDestination1795801000001,
+  AlertActions1795801100000,
+  LaceworkHooks1795801100001,
   ExtraScopes1795801200000,
   BackfillRefresh1795801200001,
 ];

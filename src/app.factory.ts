@@ -17,6 +17,8 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl), {
     bufferLogs: true,
     bodyParser: false,
+    // Lacework sends webhooks over https only: the service can terminate TLS itself.
+    ...(config.tls === null ? {} : { httpsOptions: { cert: config.tls.cert, key: config.tls.key } }),
   });
   app.useLogger(app.get(Logger));
   app.use(helmet({ contentSecurityPolicy: { directives: CONSOLE_CSP_DIRECTIVES } }));

@@ -492,6 +492,7 @@ describe('alerts API: list, detail and stored documents', () => {
       expect(res.body).toEqual({
         ...summary,
         consoleUrl: `https://acme.lacework.net/ui/investigation/monitor/AlertInbox/${summary.alertId}/details?accountName=acme`,
+        actions: [],
         versions: [
           {
             version: 2,

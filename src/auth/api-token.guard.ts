@@ -10,6 +10,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { IS_PUBLIC } from './public.decorator';
+import { ALLOWS_WRITEBACK } from './writeback.decorator';
 import { Role, TokenMatcher } from './token-matcher';
 import { FailedAuthThrottle } from './failed-auth.throttle';
 
@@ -33,6 +34,7 @@ export class ApiTokenGuard implements CanActivate {
       admin: config.adminApiToken,
       viewer: config.viewerApiToken,
       metrics: config.metricsToken,
+      writeback: config.writebackToken,
     });
   }
 
@@ -60,6 +62,14 @@ export class ApiTokenGuard implements CanActivate {
     }
     if (role === 'viewer' && !READ_METHODS.has(request.method)) {
       throw new ForbiddenException('authorization: the viewer token may only read');
+    }
+    if (
+      role === 'writeback' &&
+      !this.reflector.getAllAndOverride<boolean>(ALLOWS_WRITEBACK, [context.getHandler(), context.getClass()])
+    ) {
+      throw new ForbiddenException(
+        'authorization: the write-back token may only close and comment on alerts',
+      );
     }
     request.role = role;
     return true;

@@ -5,5 +5,6 @@ import { FailedAuthThrottle } from './failed-auth.throttle';
 
 @Module({
   providers: [FailedAuthThrottle, { provide: APP_GUARD, useClass: ApiTokenGuard }],
+  exports: [FailedAuthThrottle],
 })
 export class AuthModule {}

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-export type Role = 'admin' | 'viewer' | 'metrics';
+export type Role = 'admin' | 'viewer' | 'metrics' | 'writeback';
 
 /** Compares a presented bearer token with the configured ones in constant time. */
 export class TokenMatcher {

@@ -13,6 +13,7 @@ export interface AppConfig {
   viewerApiToken: string | null;
   metricsToken: string | null;
   trustProxy: TrustProxy;
+  writebackToken: string | null;
   authFailuresPerMinute: number;
   secretsKey: Buffer;
   secretsKeyPrevious: Buffer | null;
@@ -53,6 +54,12 @@ export interface AppConfig {
   retentionLaceworkCallsDays: number;
   retentionDeliveryAttemptsDays: number;
   retentionSyncRunsDays: number;
+  /** At most one poll triggered by Lacework webhook hints per integration in this many seconds. */
+  hintCoalesceSeconds: number;
+  /** Base URL the service is reached at from outside (for the channel URL to paste into Lacework); null: from the request. */
+  publicUrl: string | null;
+  /** Serve HTTPS on PORT with this certificate chain and key (PEM); null: plain HTTP (behind a TLS proxy). */
+  tls: { cert: Buffer; key: Buffer } | null;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

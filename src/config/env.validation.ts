@@ -1,4 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { hostname } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { AppConfig, LogLevel, TrustProxy } from './app-config';
@@ -140,6 +142,78 @@ export function withPassword(databaseUrl: string, password: string, problems: st
   return url.toString();
 }
 
+function publicUrlOf(r: EnvReader): string | null {
+  const value = r.raw('PUBLIC_URL');
+  if (value === undefined) {
+    return null;
+  }
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    url = null;
+  }
+  if (
+    url === null ||
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    r.problems.push(
+      'PUBLIC_URL: must be an http(s) URL without query or fragment, e.g. https://connector.example.com',
+    );
+    return null;
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/** Both files or neither; each must be readable PEM (a certificate chain and its private key). */
+function tlsOf(r: EnvReader): { cert: Buffer; key: Buffer } | null {
+  const certFile = r.raw('TLS_CERT_FILE');
+  const keyFile = r.raw('TLS_KEY_FILE');
+  if (certFile === undefined && keyFile === undefined) {
+    return null;
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    r.problems.push(
+      `${certFile === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'}: required with ${certFile === undefined ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'} (set both or neither)`,
+    );
+    return null;
+  }
+  const read = (name: string, path: string): Buffer | null => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      r.problems.push(`${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      return null;
+    }
+  };
+  const cert = read('TLS_CERT_FILE', certFile);
+  const key = read('TLS_KEY_FILE', keyFile);
+  if (cert === null || key === null) {
+    return null;
+  }
+  try {
+    new X509Certificate(cert);
+  } catch {
+    r.problems.push(`TLS_CERT_FILE: ${certFile} is not a PEM certificate`);
+    return null;
+  }
+  try {
+    createPrivateKey(key);
+  } catch {
+    r.problems.push(`TLS_KEY_FILE: ${keyFile} is not an unencrypted PEM private key`);
+    return null;
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch {
+    r.problems.push('TLS_KEY_FILE: the key does not match the certificate in TLS_CERT_FILE');
+    return null;
+  }
+  return { cert, key };
+}
+
 /** Secrets generated for embedded mode when the environment gives none. */
 export interface GeneratedSecrets {
   adminApiToken: string;
@@ -187,6 +261,19 @@ export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
     // One token for two roles would be read as the stronger one, handing metrics scrapers the API.
     r.problems.push('METRICS_TOKEN: must differ from ADMIN_API_TOKEN and VIEWER_API_TOKEN');
   }
+  const writebackToken = r.token('WRITEBACK_TOKEN', 32);
+  if (writebackToken !== null) {
+    const others = {
+      ADMIN_API_TOKEN: adminApiToken,
+      VIEWER_API_TOKEN: viewerApiToken,
+      METRICS_TOKEN: metricsToken,
+    };
+    for (const [name, value] of Object.entries(others)) {
+      if (value === writebackToken) {
+        r.problems.push(`WRITEBACK_TOKEN: must differ from ${name}`);
+      }
+    }
+  }
   const logLevel = (r.raw('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
     r.problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
@@ -211,6 +298,7 @@ export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
     viewerApiToken,
     metricsToken,
     trustProxy: r.trustProxy('TRUST_PROXY'),
+    writebackToken,
     authFailuresPerMinute: r.int('AUTH_FAILURES_PER_MINUTE', 20, 1, 1_000_000),
     secretsKey: secretsKey ?? Buffer.alloc(0),
     secretsKeyPrevious: r.key('SECRETS_KEY_PREVIOUS'),
@@ -256,6 +344,9 @@ export function validateEnv(env: Env, generated?: GeneratedSecrets): AppConfig {
     retentionLaceworkCallsDays: r.int('RETENTION_LACEWORK_CALLS_DAYS', 30, 0, 3650),
     retentionDeliveryAttemptsDays: r.int('RETENTION_DELIVERY_ATTEMPTS_DAYS', 90, 0, 3650),
     retentionSyncRunsDays: r.int('RETENTION_SYNC_RUNS_DAYS', 90, 0, 3650),
+    hintCoalesceSeconds: r.float('HINT_COALESCE_SECONDS', 60, 0.01, 86_400),
+    publicUrl: publicUrlOf(r),
+    tls: tlsOf(r),
   };
   if (r.problems.length > 0) {
     throw new ConfigValidationError(r.problems);

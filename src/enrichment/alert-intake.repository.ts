@@ -156,8 +156,10 @@ export class AlertIntakeRepository {
     }
     await m.query(
       `INSERT INTO alert_versions (alert_row_id, integration_id, alert_id, version, list_record, list_hash,
-                                   severity_rank, start_time, backfill, state, sync_run_id)
-       SELECT r, $1, a, v, rec, h, s, t, $2, st, $3
+                                   severity_rank, start_time, backfill, state, sync_run_id, hinted_at)
+       SELECT r, $1, a, v, rec, h, s, t, $2, st, $3,
+              (SELECT received_at FROM alert_hints
+                WHERE integration_id = $1 AND alert_id = a AND received_at > now() - interval '1 day')
          FROM unnest($4::bigint[], $5::text[], $6::int[], $7::text[], $8::text[], $9::smallint[],
                      $10::timestamptz[], $11::text[]) AS x(r, a, v, rec, h, s, t, st)`,
       [

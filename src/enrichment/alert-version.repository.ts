@@ -13,6 +13,8 @@ export interface ClaimedVersion {
   version: number;
   listRecord: string;
   severityRank: number;
+  /** Taken in by a backfill: its calls wait behind live work for the budget. */
+  backfill: boolean;
   leaseToken: string;
   /** Scope answers kept from an earlier, interrupted attempt. */
   storedScopes: number;
@@ -72,6 +74,7 @@ export class AlertVersionRepository {
       version: number;
       list_record: string;
       severity_rank: number;
+      backfill: boolean;
       stored_scopes: number;
     }[] = rowsOf(
       await this.dataSource.query(
@@ -80,11 +83,11 @@ export class AlertVersionRepository {
           SELECT id FROM alert_versions
            WHERE integration_id = $1 AND state = 'pending' AND next_attempt_at <= now()
              AND (lease_until IS NULL OR lease_until < now())
-           ORDER BY backfill, severity_rank, start_time DESC, id
+           ORDER BY hinted_at IS NULL, backfill, severity_rank, start_time DESC, id
            LIMIT $2
            FOR UPDATE SKIP LOCKED)
        RETURNING v.id, v.alert_row_id, v.integration_id, v.alert_id, v.version, v.list_record, v.severity_rank,
-                 (SELECT count(*)::int FROM alert_scopes s WHERE s.alert_version_id = v.id) AS stored_scopes`,
+                 v.backfill, (SELECT count(*)::int FROM alert_scopes s WHERE s.alert_version_id = v.id) AS stored_scopes`,
         [integrationId, limit, leaseToken, leaseSeconds],
       ),
     );
@@ -97,6 +100,7 @@ export class AlertVersionRepository {
         version: r.version,
         listRecord: r.list_record,
         severityRank: r.severity_rank,
+        backfill: r.backfill,
         leaseToken,
         storedScopes: r.stored_scopes,
       }))

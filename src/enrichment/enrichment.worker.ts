@@ -12,7 +12,7 @@ import {
   LaceworkError,
   LaceworkRateLimitedError,
 } from '../lacework/lacework.errors';
-import { runWithCallContext } from '../lacework/call-context';
+import { BACKFILL_PRIORITY_OFFSET, runWithCallContext } from '../lacework/call-context';
 import { LaceworkConnection, ScopeName, scopesFor } from '../lacework/lacework.types';
 import { backoffDelayMs } from '../lacework/retry-policy';
 import { RequestBudgetService } from '../lacework/request-budget.service';
@@ -271,7 +271,8 @@ export class EnrichmentWorker implements OnApplicationShutdown {
       const attempts = (previous?.attempts ?? 0) + 1;
       await this.answers.admit(claimed.id);
       try {
-        const answer = await runWithCallContext({ priority: claimed.severityRank }, () =>
+        const priority = claimed.severityRank + (claimed.backfill ? BACKFILL_PRIORITY_OFFSET : 0);
+        const answer = await runWithCallContext({ priority }, () =>
           this.lacework.fetchScope(connection, claimed.alertId, scope),
         );
         const row: StoredScope =

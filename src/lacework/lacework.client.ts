@@ -22,6 +22,7 @@ import type {
   ListedAlert,
   ScopeName,
   ScopeResult,
+  WriteBackAnswer,
 } from './lacework.types';
 import { parseLossless, stringifyLossless } from './lossless-json';
 import type { RequestBudget } from './request-budget';
@@ -75,6 +76,7 @@ const MAX_WINDOW_MS = 7 * 24 * 3_600_000;
 const ALERT_ID_PATTERN = /^\d{1,30}$/;
 const UNSAFE_ADDRESS_CODE = 'ERR_LACEWORK_UNSAFE_ADDRESS';
 const UPSTREAM_MESSAGE_MAX = 200;
+const WRITE_ANSWER_MAX = 4_000;
 // Tokens and secrets are long unbroken runs; an echoed one must not reach an error message.
 const TOKEN_LIKE = /[A-Za-z0-9_\-.+/=]{24,}/g;
 
@@ -276,23 +278,83 @@ export class LaceworkClient {
     return { latencyMs, alertsLastHour };
   }
 
+  /**
+   * Closes an alert (`POST /api/v2/Alerts/{id}/close`, answered 204). One HTTP attempt only: the caller keeps the
+   * action durable and decides on retries, so a close is never sent twice by a hidden retry loop.
+   * @returns `refused` with Lacework's status and message for any other 4xx (unknown alert, already closed, ...).
+   * @throws LaceworkRateLimitedError, LaceworkUnavailableError, LaceworkAuthError when it may be retried later.
+   */
+  async closeAlert(
+    conn: LaceworkConnection,
+    alertId: string,
+    close: { reason: number; comment: string | null },
+  ): Promise<WriteBackAnswer> {
+    const body: Record<string, unknown> = { reason: close.reason };
+    if (close.comment !== null) {
+      body.comment = close.comment;
+    }
+    return this.writeBack(conn, alertId, 'close', body);
+  }
+
+  /**
+   * Adds a comment to an alert's timeline (`POST /api/v2/Alerts/{id}/comment`); the answer's `data` is the new
+   * timeline entry. One HTTP attempt only, as for {@link closeAlert}.
+   */
+  async commentAlert(
+    conn: LaceworkConnection,
+    alertId: string,
+    comment: { comment: string; format: 'plaintext' | 'markdown' },
+  ): Promise<WriteBackAnswer> {
+    return this.writeBack(conn, alertId, 'comment', { comment: comment.comment, format: comment.format });
+  }
+
   /** Drops the cached token of an integration, e.g. after its key was replaced. */
   invalidateToken(integrationId: string): void {
     this.tokens.invalidate(integrationId);
   }
 
+  private async writeBack(
+    conn: LaceworkConnection,
+    alertId: string,
+    action: 'close' | 'comment',
+    body: Record<string, unknown>,
+  ): Promise<WriteBackAnswer> {
+    if (!ALERT_ID_PATTERN.test(alertId)) {
+      throw new LaceworkRequestError('bad_request', 'alert id must be a decimal integer');
+    }
+    const url = `${originOf(conn)}/api/v2/Alerts/${alertId}/${action}`;
+    const request: OutgoingRequest = {
+      kind: 'write',
+      method: 'POST',
+      url,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    };
+    const response = await this.authorizedSend(conn, request, 1);
+    const text = typeof response.data === 'string' ? response.data : '';
+    if (response.status >= 200 && response.status < 300) {
+      return { outcome: 'done', status: response.status, answer: text.slice(0, WRITE_ANSWER_MAX) || null };
+    }
+    return {
+      outcome: 'refused',
+      status: response.status,
+      answer: upstreamReason(text, conn).replace(/^: /, '') || `status ${response.status}`,
+    };
+  }
+
   private async authorizedSend(
     conn: LaceworkConnection,
     request: OutgoingRequest,
+    maxAttempts = this.maxAttempts,
   ): Promise<AxiosResponse<string>> {
     const token = await this.tokens.get(conn, () => this.mintToken(conn));
-    const response = await this.send(conn, withToken(request, token, conn));
+    const response = await this.send(conn, withToken(request, token, conn), maxAttempts);
     if (response.status !== 401 && response.status !== 403) {
       return response;
     }
     this.tokens.invalidate(conn.integrationId, token);
     const renewed = await this.tokens.get(conn, () => this.mintToken(conn));
-    const retried = await this.send(conn, withToken(request, renewed, conn));
+    const retried = await this.send(conn, withToken(request, renewed, conn), maxAttempts);
     if (retried.status === 401 || retried.status === 403) {
       throw new LaceworkAuthError(
         retried.status === 401 ? 'invalid_credentials' : 'forbidden',
@@ -304,7 +366,11 @@ export class LaceworkClient {
   }
 
   /** Sends one request with budget, retries on 429/5xx/network/timeout; returns any other answer. */
-  private async send(conn: LaceworkConnection, request: OutgoingRequest): Promise<AxiosResponse<string>> {
+  private async send(
+    conn: LaceworkConnection,
+    request: OutgoingRequest,
+    maxAttempts = this.maxAttempts,
+  ): Promise<AxiosResponse<string>> {
     this.assertAllowedOrigin(request);
     for (let attempt = 1; ; attempt += 1) {
       await this.acquireBudget(conn, request.kind);
@@ -327,7 +393,7 @@ export class LaceworkClient {
         if (failure.outcome === 'client_error') {
           throw new LaceworkRequestError('bad_response', failure.reason, context);
         }
-        if (!failure.retryable || attempt >= this.maxAttempts) {
+        if (!failure.retryable || attempt >= maxAttempts) {
           throw new LaceworkUnavailableError(`${failure.reason} after ${attempt} attempt(s)`, context);
         }
         await this.sleep(backoffDelayMs(attempt - 1, this.backoffBaseMs, this.backoffCapMs, this.random));
@@ -339,7 +405,7 @@ export class LaceworkClient {
         const waitMs = rateLimitWaitMs(response.headers, this.now(), this.rateLimitDefaultWaitMs);
         const retryAt = new Date(this.now() + waitMs);
         await this.budget.reportRateLimited(conn, retryAt);
-        if (attempt >= this.maxAttempts || waitMs > this.rateLimitMaxWaitMs) {
+        if (attempt >= maxAttempts || waitMs > this.rateLimitMaxWaitMs) {
           throw new LaceworkRateLimitedError(
             retryAt,
             `rate limited until ${retryAt.toISOString()}`,
@@ -350,7 +416,7 @@ export class LaceworkClient {
         continue;
       }
       if (status >= 500) {
-        if (attempt >= this.maxAttempts) {
+        if (attempt >= maxAttempts) {
           throw new LaceworkUnavailableError(
             `server error after ${attempt} attempt(s)${upstreamReason(response.data, conn)}`,
             contextOf(request, status),

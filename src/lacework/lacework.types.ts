@@ -62,7 +62,17 @@ export interface LaceworkToken {
   expiresAt: Date;
 }
 
-export type CallKind = 'token' | 'list' | 'scope';
+export type CallKind = 'token' | 'list' | 'scope' | 'write';
+
+/**
+ * What Lacework answered a close or a comment: `done` (2xx, `answer` is its body, e.g. the new timeline entry) or
+ * `refused` (a 4xx other than 401/403/429, `answer` is its message: unknown alert, already closed, bad reason).
+ */
+export interface WriteBackAnswer {
+  outcome: 'done' | 'refused';
+  status: number;
+  answer: string | null;
+}
 
 export type CallOutcome =
   | 'ok'

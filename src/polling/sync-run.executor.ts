@@ -1,3 +1,4 @@
+import { BACKFILL_PRIORITY_OFFSET } from '../lacework/call-context';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { IntegrationsService } from '../credentials/integrations.service';
@@ -17,7 +18,7 @@ class RunTakenOver extends Error {}
  * Budget priority of a backfill's listing: after live listing (0) and live scopes (severity ranks 1 to 6), so a
  * backfill spends only what live polling leaves.
  */
-const BACKFILL_LISTING_PRIORITY = 100;
+const BACKFILL_LISTING_PRIORITY = BACKFILL_PRIORITY_OFFSET;
 
 /**
  * Lists one run's window chunk by chunk, page by page, storing each page before asking for the next. The cursor

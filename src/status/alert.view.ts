@@ -1,5 +1,6 @@
 import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
 import { EXTRA_SCOPE_NAMES, SCOPE_NAMES } from '../lacework/lacework.types';
+import { AlertActionView } from '../writeback/alert-action.view';
 import type { AlertDeliveryRow, AlertRow, AlertScopeRow, AlertVersionRow } from './alert.repository';
 import { ALERT_STATES } from './dto/list-alerts.query';
 
@@ -149,6 +150,8 @@ export class AlertDetailView extends AlertSummaryView {
   consoleUrl!: string | null;
 
   @ApiProperty({ type: [AlertVersionView] }) versions!: AlertVersionView[];
+  @ApiProperty({ type: [AlertActionView], description: 'Closes and comments sent (or to send) to Lacework' })
+  actions!: AlertActionView[];
 }
 
 export class AlertPageView {

@@ -2,6 +2,7 @@ import { laceworkConsoleUrl } from '../delivery/console-url';
 import { Injectable } from '@nestjs/common';
 import { InvalidInputError, NotFoundError } from '../common/domain.errors';
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
+import { WritebackService } from '../writeback/writeback.service';
 import { AlertPosition, AlertRepository, AlertRow } from './alert.repository';
 import { AlertDetailView, AlertSummaryView, AlertVersionView } from './alert.view';
 import { isRfc3339DateTime, isRowId, ListAlertsQueryDto } from './dto/list-alerts.query';
@@ -9,7 +10,10 @@ import { isRfc3339DateTime, isRowId, ListAlertsQueryDto } from './dto/list-alert
 /** Read models of stored alerts for the dashboard and operators: lists, details, assembled documents. */
 @Injectable()
 export class AlertsService {
-  constructor(private readonly alerts: AlertRepository) {}
+  constructor(
+    private readonly alerts: AlertRepository,
+    private readonly writeback: WritebackService,
+  ) {}
 
   /** One page of alerts matching the query, newest first; `nextCursor` continues it. */
   async list(query: ListAlertsQueryDto): Promise<Page<AlertSummaryView>> {
@@ -42,10 +46,11 @@ export class AlertsService {
   async get(id: string): Promise<AlertDetailView> {
     const alert = await this.find(id);
     const versions = await this.alerts.listVersions(id);
-    const [scopes, deliveries, organization] = await Promise.all([
+    const [scopes, deliveries, organization, actions] = await Promise.all([
       this.alerts.listScopes(versions.map((v) => v.id)),
       this.alerts.listDeliveries(id),
       this.alerts.findOrganization(id),
+      this.writeback.actionsOf(id),
     ]);
     return {
       ...AlertSummaryView.of(alert),
@@ -57,6 +62,7 @@ export class AlertsService {
           deliveries.filter((d) => d.alert_version_id === v.id),
         ),
       ),
+      actions,
     };
   }
 

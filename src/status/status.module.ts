@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { WritebackModule } from '../writeback/writeback.module';
 import { AlertRepository } from './alert.repository';
 import { AlertsController } from './alerts.controller';
 import { AlertsService } from './alerts.service';
@@ -10,6 +11,7 @@ import { StatusService } from './status.service';
 import { TimeseriesRepository } from './timeseries.repository';
 
 @Module({
+  imports: [WritebackModule],
   controllers: [AlertsController, StatusController, StatsController],
   providers: [
     AlertRepository,

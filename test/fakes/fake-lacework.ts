@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { AddressInfo } from 'node:net';
 import {
   AnyScopeName,
@@ -9,6 +10,7 @@ import {
   EXTRA_SCOPE_NAMES,
   FakeAlertSeed,
   FakeAlertState,
+  FakeSeverity,
   renderListRecord,
   renderObservationTimeline,
   renderScopeData,
@@ -294,6 +296,7 @@ export class FakeLacework {
   private readonly bucket = new TokenBucketLimiter();
   private readonly counts: Record<FakeRequestKind, number> = { token: 0, list: 0, scope: 0, other: 0 };
   private readonly pendingTimers = new Set<NodeJS.Timeout>();
+  private readonly writeBack = new FakeWriteBack();
   private lastPagesServed = 0;
 
   private constructor(options: FakeLaceworkOptions) {
@@ -464,13 +467,36 @@ export class FakeLacework {
       return null;
     }
     const data =
-      scope === 'ObservationTimeline' ? renderObservationTimeline(alert) : renderScopeData(alert, scope);
+      scope === 'ObservationTimeline'
+        ? renderObservationTimeline(alert)
+        : this.withWrittenTimeline(alertId, scope, renderScopeData(alert, scope));
     return typeof data === 'string' ? data : null;
   }
 
   /** Raw JSON text of the alert's list record as currently served. */
   listRecordText(alertId: string): string {
     return renderListRecord(this.requireAlert(alertId));
+  }
+
+  /** Closes and comments received, in order (method POST, path ending /close or /comment). */
+  writeBackRequests(): FakeRequestRecord[] {
+    return this.requests.filter((r) => WRITE_BACK_PATH.test(r.path));
+  }
+
+  /** Pushes a webhook hint to `target` whenever createAlert() creates an alert of a matching severity; null stops. */
+  sendHintsTo(target: FakeHintTarget | null): void {
+    this.writeBack.hintTarget = target;
+  }
+
+  /** Hints pushed so far, with the status the receiver answered (null: no answer). */
+  get hintsSent(): readonly FakeHintRecord[] {
+    return this.writeBack.hintsSent;
+  }
+
+  /** Adds one alert as Lacework raises it: listed from now on, and pushed as a hint when a target is set. */
+  async createAlert(seed: FakeAlertSeed): Promise<void> {
+    this.addAlerts([seed]);
+    await this.writeBack.pushHint(this.requireAlert(seed.alertId));
   }
 
   /** Number of requests of a kind since start or the last reset(). */
@@ -632,6 +658,10 @@ export class FakeLacework {
     const accountHeader = record.headers['account-name'];
     const key = this.keys.get(context.keyId ?? '');
     record.accountName = accountHeader ?? key?.subAccount;
+    const writeBack = this.answerWriteBack(record, path, body);
+    if (writeBack !== undefined) {
+      return writeBack;
+    }
     if (record.kind === 'other') {
       return messageAnswer(404, 'Not found');
     }
@@ -665,6 +695,14 @@ export class FakeLacework {
           : this.answerNextPage(record, alertSegment, url);
     answer.headers = { ...limitHeaders, ...answer.headers };
     return answer;
+  }
+
+  private answerWriteBack(record: FakeRequestRecord, path: string, body: string | null): Answer | undefined {
+    return this.writeBack.answer(this.alertsById, record, path, body);
+  }
+
+  private withWrittenTimeline(alertId: string, scope: string, data: string | 404): string | 404 {
+    return this.writeBack.merge(alertId, scope, data);
   }
 
   private answerToken(context: RequestContext, body: string | null): Answer {
@@ -868,7 +906,7 @@ export class FakeLacework {
     const data =
       scope === 'ObservationTimeline'
         ? renderObservationTimeline(alert)
-        : renderScopeData(alert, scope as ScopeName);
+        : this.withWrittenTimeline(alert.alertId, scope, renderScopeData(alert, scope as ScopeName));
     if (data === 404) {
       return messageAnswer(404, 'Not found');
     }
@@ -877,6 +915,194 @@ export class FakeLacework {
     }
     return jsonAnswer(200, `{"data":${data}}`);
   }
+}
+
+const WRITE_BACK_PATH = /^\/api\/v2\/Alerts\/(\d+)\/(close|comment)$/;
+const CLOSE_REASONS = [
+  'Other',
+  'False positive',
+  'Not enough information',
+  'Malicious and have resolution in place',
+  'Expected because of routine testing',
+  'Expected behavior',
+];
+
+/** One Lacework webhook hint, as the fake sent it. */
+export interface FakeHintRecord {
+  at: number;
+  alertId: string;
+  status: number | null;
+}
+
+/** Where the fake pushes a webhook hint when it creates an alert, like a Lacework "Webhook" alert channel. */
+export interface FakeHintTarget {
+  url: string;
+  /** Only alerts of these severities are pushed; default Critical only. */
+  severities?: readonly FakeSeverity[];
+  /** CA certificate to trust for an https URL. */
+  ca?: string | Buffer;
+}
+
+/**
+ * Writing back and the alert channel: close and comment as the real API answers them (204 on close, the new
+ * timeline entry on comment, a timeline entry for each), and webhook hints pushed when an alert is created.
+ */
+class FakeWriteBack {
+  readonly hintsSent: FakeHintRecord[] = [];
+  readonly timeline = new Map<string, string[]>();
+  hintTarget: FakeHintTarget | null = null;
+  private entryId = 5_000_000;
+
+  answer(
+    alerts: Map<string, FakeAlertState>,
+    record: FakeRequestRecord,
+    path: string,
+    body: string | null,
+  ): Answer | undefined {
+    const match = WRITE_BACK_PATH.exec(path);
+    if (match === null) {
+      return undefined;
+    }
+    const [, alertId, action] = match;
+    record.alertId = alertId;
+    if (record.method !== 'POST') {
+      return messageAnswer(405, 'Method not allowed');
+    }
+    let parsed: Record<string, unknown>;
+    try {
+      const value: unknown = JSON.parse(body ?? '');
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new Error('not an object');
+      }
+      parsed = value as Record<string, unknown>;
+    } catch {
+      return messageAnswer(400, 'Request body must be a JSON object');
+    }
+    const comment = typeof parsed.comment === 'string' ? parsed.comment : undefined;
+    if (action === 'comment') {
+      if (comment === undefined || comment.trim() === '') {
+        return messageAnswer(400, 'comment is required');
+      }
+      const format = parsed.format === undefined ? 'plaintext' : parsed.format;
+      if (format !== 'plaintext' && format !== 'markdown') {
+        return messageAnswer(400, 'format must be plaintext or markdown');
+      }
+      const alert = alerts.get(alertId);
+      if (alert === undefined) {
+        return messageAnswer(404, 'Not found');
+      }
+      const entry = this.addEntry(alert, 'UserComment', comment, format);
+      return jsonAnswer(200, `{"data":${entry}}`);
+    }
+    const reason = parsed.reason;
+    if (typeof reason !== 'number' || !Number.isInteger(reason) || reason < 0 || reason > 5) {
+      return messageAnswer(400, 'reason must be an integer from 0 to 5');
+    }
+    if (reason === 0 && (comment === undefined || comment.trim() === '')) {
+      return messageAnswer(400, 'comment is required when reason is 0 (Other)');
+    }
+    const alert = alerts.get(alertId);
+    if (alert === undefined) {
+      return messageAnswer(404, 'Not found');
+    }
+    if (alert.status === 'Closed') {
+      return messageAnswer(400, `Alert ${alertId} is already closed`);
+    }
+    alert.status = 'Closed';
+    alert.listText = undefined;
+    const text = `Closed: ${CLOSE_REASONS[reason]}${comment === undefined ? '' : `. ${comment}`}`;
+    this.addEntry(alert, 'StatusChange', text, 'plaintext');
+    return { status: 204, headers: {}, body: null };
+  }
+
+  /** The Timeline scope with the entries written through the API appended. */
+  merge(alertId: string, scope: string, data: string | 404): string | 404 {
+    const written = scope === 'Timeline' ? this.timeline.get(alertId) : undefined;
+    if (written === undefined || written.length === 0) {
+      return data;
+    }
+    const earlier = data === 404 ? '' : data.trim().slice(1, -1).trim();
+    return `[${[earlier, ...written].filter((e) => e !== '').join(',')}]`;
+  }
+
+  /** Posts Lacework's webhook body for the alert to the hint target, if one is set and the severity matches. */
+  async pushHint(alert: FakeAlertState): Promise<void> {
+    const target = this.hintTarget;
+    if (target === null || !(target.severities ?? ['Critical']).includes(alert.severity)) {
+      return;
+    }
+    const record: FakeHintRecord = { at: Date.now(), alertId: alert.alertId, status: null };
+    this.hintsSent.push(record);
+    record.status = await postHint(target, hintBody(alert));
+  }
+
+  private addEntry(alert: FakeAlertState, entryType: string, value: string, format: string): string {
+    this.entryId += 1;
+    const entry = JSON.stringify({
+      id: this.entryId,
+      alertId: Number(alert.alertId),
+      entryType,
+      entryAuthorType: 'Api',
+      message: { value, format },
+      externalTime: new Date().toISOString(),
+      user: { userGuid: 'API_USER_0000', username: 'api-key' },
+      updateContext: {},
+    });
+    const entries = this.timeline.get(alert.alertId) ?? [];
+    entries.push(entry);
+    this.timeline.set(alert.alertId, entries);
+    return entry;
+  }
+}
+
+const SEVERITY_NUMBERS: Record<FakeSeverity, string> = {
+  Critical: '1',
+  High: '2',
+  Medium: '3',
+  Low: '4',
+  Info: '5',
+};
+
+/** The ten string fields Lacework's "Webhook" alert channel posts. */
+export function hintBody(alert: { alertId: string; alertName: string; severity: FakeSeverity }): string {
+  const d = new Date();
+  const month = d.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  const stamp = `${String(d.getUTCDate()).padStart(2, '0')} ${month} ${d.getUTCFullYear()} ${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')} GMT`;
+  return JSON.stringify({
+    event_title: alert.alertName,
+    event_link: `https://fake.lacework.net/ui/investigation/monitor/AlertInbox/${alert.alertId}/details`,
+    lacework_account: 'fake',
+    event_source: 'AWS',
+    event_description: `${alert.alertName} (${alert.severity})`,
+    event_timestamp: stamp,
+    event_type: 'Alert',
+    event_id: alert.alertId,
+    event_severity: SEVERITY_NUMBERS[alert.severity],
+    rec_id: '',
+  });
+}
+
+function postHint(target: FakeHintTarget, body: string): Promise<number | null> {
+  const url = new URL(target.url);
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve) => {
+    const req = send(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        ca: target.ca,
+        timeout: 10_000,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? null));
+      },
+    );
+    req.on('error', () => resolve(null));
+    req.on('timeout', () => req.destroy());
+    req.end(body);
+  });
 }
 
 function transientOrMessage(status: number): Answer {
