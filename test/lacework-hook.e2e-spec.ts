@@ -133,6 +133,9 @@ describe("Lacework's webhook alert channel as a trigger", () => {
       lastHintTest: false,
       lastHintAgeSeconds: expect.any(Number),
     });
+    const status = await app.http.get(`/api/v1/integrations/${id}/status`).set(asViewer);
+    expect(status.body.lastHintAt).toBe(hook.body.lastHintAt);
+    expect(status.body.lastHintAgeSeconds).toEqual(expect.any(Number));
     // Nothing of the hint's body is in the document: it comes from the API.
     const document = downstream.deliveredBodies().get(`lw_${id}_${alertId}_v1`) as string;
     expect(document).not.toContain('event_title');

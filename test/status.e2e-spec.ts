@@ -336,6 +336,8 @@ describe('dashboard: status of every integration, charts', () => {
         lastSuccessAt: null,
         cursor: null,
         lagSeconds: null,
+        lastHintAt: null,
+        lastHintAgeSeconds: null,
         backlog: {
           enrichmentPending: 0,
           enrichmentFailed: 0,

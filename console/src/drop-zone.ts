@@ -5,7 +5,11 @@ import { h } from './dom';
  * readers reach it; dropping is a shortcut for the mouse.
  */
 export function dropZone(label: string, onFile: (file: File) => void): HTMLElement {
-  const input = h('input', { type: 'file', accept: '.json,application/json', class: 'file-input' });
+  const input = h('input', {
+    type: 'file',
+    accept: '.json,application/json,.txt,text/plain',
+    class: 'file-input',
+  });
   const id = `drop-${Math.random().toString(36).slice(2, 8)}`;
   input.id = id;
   input.addEventListener('change', () => {

@@ -22,6 +22,24 @@ describe('parseKeyFile', () => {
   });
 });
 
+describe('parseKeyFile with a FortiCloud credentials text file', () => {
+  it('takes apiId as the key id and keeps only a hint of the password; the account is typed in', () => {
+    const text = 'apiId:  ACME_2 \r\npassword: _fortipassword1234\r\n';
+    const key = parseKeyFile(text);
+    expect(key).toMatchObject({
+      keyId: 'ACME_2',
+      secretHint: '1234',
+      subAccount: null,
+      organizationUrl: null,
+    });
+    expect(key.raw).toBe(text);
+  });
+
+  it('names the missing line', () => {
+    expect(() => parseKeyFile('apiId: ACME_2\n')).toThrow(/password line is missing/);
+  });
+});
+
 describe('organizationUrlOf', () => {
   it('keeps a cluster host or URL, and completes a bare account name', () => {
     expect(organizationUrlOf('acme')).toBe('https://acme.lacework.net');

@@ -1,14 +1,36 @@
+import {
+  isFortiCloudCredentialsText,
+  parseFortiCloudCredentials,
+} from '../../src/credentials/forticloud-credentials-file';
+
 /** What the console takes from a Lacework API key file; the secret stays in memory, shown only as its hint. */
 export interface KeyFile {
-  raw: Record<string, unknown>;
+  /** What is sent as `apiKeyFile`: the JSON key file's object, or the FortiCloud credentials file's text. */
+  raw: Record<string, unknown> | string;
   keyId: string;
   secretHint: string;
   subAccount: string | null;
   organizationUrl: string | null;
 }
 
-/** Parses the JSON key file the Lacework console downloads; throws an Error naming what is wrong. */
+/**
+ * Parses the JSON key file the Lacework console downloads, or the FortiCloud API credentials text file (`apiId:` and
+ * `password:` lines, no account: the organization URL is then typed in); throws an Error naming what is wrong.
+ */
 export function parseKeyFile(text: string): KeyFile {
+  if (isFortiCloudCredentialsText(text)) {
+    const lines = parseFortiCloudCredentials(text);
+    if (!lines.ok) {
+      throw new Error(`The FortiCloud credentials file's ${lines.field || 'content'} ${lines.reason}.`);
+    }
+    return {
+      raw: text,
+      keyId: lines.apiId,
+      secretHint: hintOf(lines.password),
+      subAccount: null,
+      organizationUrl: null,
+    };
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -32,10 +54,14 @@ export function parseKeyFile(text: string): KeyFile {
   return {
     raw,
     keyId,
-    secretHint: secret.length >= 8 ? secret.slice(-4) : '',
+    secretHint: hintOf(secret),
     subAccount: typeof sub === 'string' && sub !== '' ? sub : null,
     organizationUrl: typeof account === 'string' && account !== '' ? organizationUrlOf(account) : null,
   };
+}
+
+function hintOf(secret: string): string {
+  return secret.length >= 8 ? secret.slice(-4) : '';
 }
 
 /** `acme` -> `https://acme.lacework.net`; a host or URL keeps its cluster. */

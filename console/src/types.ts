@@ -170,6 +170,23 @@ export interface AlertVersion {
 export interface AlertDetail extends AlertSummary {
   versions: AlertVersion[];
   consoleUrl?: string | null;
+  actions?: AlertAction[];
+}
+
+/** A close or comment sent to Lacework through the service, with its audit trail. */
+export interface AlertAction {
+  id: string;
+  kind: 'close' | 'comment';
+  reason: number | null;
+  comment: string | null;
+  state: 'pending' | 'done' | 'failed';
+  requestedBy: string;
+  requestId: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  resultStatus: number | null;
+  result: string | null;
+  attempts: { attempt: number }[];
 }
 
 export interface Delivery {

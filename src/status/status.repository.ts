@@ -19,6 +19,7 @@ export interface IntegrationStatusRow {
   sync_cursor: Date | null;
   last_auth_error: string | null;
   requests_per_hour: number;
+  last_hint_at: Date | null;
   extra_scopes: string[];
   poll_interval_seconds: number;
   destination_id: string | null;
@@ -78,6 +79,7 @@ export interface DestinationStatusRow {
 const INTEGRATION_STATUS_SQL = `
   SELECT i.id, i.name, i.enabled, i.sync_cursor, i.last_auth_error, i.requests_per_hour, i.extra_scopes, i.poll_interval_seconds,
          i.destination_id, now() AS db_now,
+         (SELECT hk.last_hint_at FROM lacework_hooks hk WHERE hk.integration_id = i.id) AS last_hint_at,
          lr.id AS run_id, lr.trigger AS run_trigger, lr.status AS run_status, lr.started_at AS run_started_at,
          lr.finished_at AS run_finished_at, lr.alerts_listed AS run_alerts_listed, lr.alerts_new AS run_alerts_new,
          lr.alerts_changed AS run_alerts_changed, lr.rate_limited AS run_rate_limited,

@@ -34,6 +34,7 @@ function row(read: number): IntegrationStatusRow {
     sync_cursor: null,
     last_auth_error: null,
     extra_scopes: [],
+    last_hint_at: null,
     requests_per_hour: 480,
     poll_interval_seconds: 300,
     destination_id: null,

@@ -202,6 +202,8 @@ function integrationView(
     lastSuccessAt: row.last_success_at?.toISOString() ?? null,
     cursor: row.sync_cursor?.toISOString() ?? null,
     lagSeconds,
+    lastHintAt: row.last_hint_at?.toISOString() ?? null,
+    lastHintAgeSeconds: secondsSince(row.last_hint_at),
     backlog: {
       enrichmentPending: row.enrichment_pending,
       enrichmentFailed: row.enrichment_failed,

@@ -104,6 +104,17 @@ export class IntegrationStatusView {
   @ApiProperty({ nullable: true, type: Number, description: 'Seconds between the cursor and now' })
   lagSeconds!: number | null;
 
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    description: "When Lacework's webhook alert channel last sent this integration a hint (null: never)",
+  })
+  lastHintAt!: string | null;
+
+  @ApiProperty({ nullable: true, type: Number, description: 'Seconds since the last hint' })
+  lastHintAgeSeconds!: number | null;
+
   @ApiProperty({ type: BacklogView }) backlog!: BacklogView;
   @ApiProperty({
     ...SEVERITY_COUNTS,

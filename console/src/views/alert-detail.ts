@@ -3,12 +3,13 @@ import { button, h, replace } from '../dom';
 import { localTime, timeAndAge } from '../format';
 import type { Screen } from '../main';
 import { prettyJson } from '../pretty-json';
-import type { AlertDetail, AlertVersion, DeliveryDetail } from '../types';
+import type { AlertAction, AlertDetail, AlertVersion, DeliveryDetail } from '../types';
 import { adminOnly, badge, copyButton, errorBox, facts, notice, row, table } from '../ui';
 
 const SCOPE_WORDS: Record<string, string> = {
   ok: 'data',
   empty: 'empty',
+  unsupported: 'not supported for this alert',
   failed: 'null after failure',
   pending: 'not fetched yet',
 };
@@ -60,6 +61,8 @@ export const renderAlertDetail: Screen = (main, _params, path) => {
             status.el,
           ),
         ),
+        h('h2', null, 'Decided in Lacework'),
+        actionsSection(alert),
         h('h2', null, 'Versions'),
         alert.versions.map((v) => versionSection(v)),
         h('h2', null, 'Document'),
@@ -71,6 +74,98 @@ export const renderAlertDetail: Screen = (main, _params, path) => {
     }
   })();
 };
+
+const CLOSE_REASONS = [
+  'Other (comment required)',
+  'False positive',
+  'Not enough information',
+  'Malicious and have resolution in place',
+  'Expected because of routine testing',
+  'Expected behavior',
+];
+
+/** Closes and comments sent to Lacework for this alert (who, when, Lacework's answer), and, for an admin, forms. */
+function actionsSection(alert: AlertDetail): HTMLElement {
+  const actions = alert.actions ?? [];
+  const list =
+    actions.length === 0
+      ? h('p', { class: 'muted' }, 'Nothing sent to Lacework for this alert yet.')
+      : table(
+          'Closes and comments sent to Lacework',
+          ['Asked', 'What', 'By', 'State', 'Attempts', "Lacework's answer"],
+          actions.map((a) =>
+            row(
+              localTime(a.createdAt),
+              describeAction(a),
+              a.requestId === null ? a.requestedBy : `${a.requestedBy} (request ${a.requestId})`,
+              badge(a.state === 'done' ? 'ok' : a.state === 'failed' ? 'failing' : a.state, a.state),
+              String(a.attempts.length),
+              a.resultStatus === null ? (a.result ?? '—') : `HTTP ${a.resultStatus} ${a.result ?? ''}`.trim(),
+            ),
+          ),
+        );
+  return h(
+    'div',
+    null,
+    list,
+    adminOnly(() => writeBackForm(alert)),
+  );
+}
+
+function describeAction(a: AlertAction): string {
+  if (a.kind === 'close') {
+    const reason = a.reason === null ? '' : (CLOSE_REASONS[a.reason] ?? String(a.reason));
+    return `Close: ${reason}${a.comment === null ? '' : ` — ${a.comment}`}`;
+  }
+  return `Comment: ${a.comment ?? ''}`;
+}
+
+/** Close the alert in Lacework (reason and comment), or add a comment; the answer shows once the worker sent it. */
+function writeBackForm(alert: AlertDetail): HTMLElement {
+  const status = notice();
+  const reason = h(
+    'select',
+    { name: 'reason' },
+    CLOSE_REASONS.map((text, value) => h('option', { value: String(value) }, `${value} — ${text}`)),
+  );
+  const comment = h('textarea', { name: 'comment', rows: 2, maxlength: 10000 });
+  const send = async (path: string, body: Record<string, unknown>, done: string): Promise<void> => {
+    try {
+      await sendJson('POST', `/alerts/${encodeURIComponent(alert.id)}/${path}`, body);
+      status.ok(done);
+    } catch (error) {
+      status.fail(error);
+    }
+  };
+  const text = (): string => comment.value.trim();
+  return h(
+    'form',
+    { class: 'form', 'aria-label': 'Decide this alert in Lacework' },
+    h('label', null, 'Close reason', reason),
+    h('label', null, 'Comment', comment),
+    h(
+      'div',
+      { class: 'actions' },
+      button('Close in Lacework', () =>
+        send(
+          'close',
+          text() === ''
+            ? { reason: Number(reason.value) }
+            : { reason: Number(reason.value), comment: text() },
+          'Close accepted: it is sent to Lacework now; reload to see its answer.',
+        ),
+      ),
+      button('Comment in Lacework', () =>
+        send(
+          'comment',
+          { comment: text(), format: 'plaintext' },
+          'Comment accepted: it is sent to Lacework now.',
+        ),
+      ),
+      status.el,
+    ),
+  );
+}
 
 function versionSection(v: AlertVersion): HTMLElement {
   return h(

@@ -132,7 +132,7 @@ function showPanel(panel: HTMLElement, title: string, ...content: (Node | null)[
 /** The key-file part of the form: drop or choose the file; shows key id and the secret's hint only. */
 function keyFileInput(onKey: (key: KeyFile) => void): HTMLElement {
   const shown = h('div', { 'aria-live': 'polite' });
-  const zone = dropZone('API key file', (file) => {
+  const zone = dropZone('API key file (JSON, or FortiCloud credentials .txt)', (file) => {
     void readKeyFile(file).then(
       (key) => {
         replace(
@@ -172,10 +172,12 @@ function showCreate(panel: HTMLElement, reload: () => Promise<void>): void {
   let key: KeyFile | null = null;
   const name = h('input', { type: 'text', required: true, maxlength: 100, name: 'name' });
   const url = h('input', {
-    type: 'url',
+    type: 'text',
+    inputmode: 'url',
+    spellcheck: 'false',
     required: true,
     name: 'organizationUrl',
-    placeholder: 'https://acme.lacework.net',
+    placeholder: 'https://acme.lacework.net or acme.fra.lacework.net',
   });
   const verdict = h('div', { 'aria-live': 'polite' });
   const status = notice();
