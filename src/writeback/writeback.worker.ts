@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { InFlightWork } from '../common/in-flight-work';
+import { LeasedWorker } from '../common/worker/leased-worker';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { IntegrationsService } from '../credentials/integrations.service';
 import { runWithCallContext } from '../lacework/call-context';
@@ -12,6 +12,7 @@ import {
 } from '../lacework/lacework.errors';
 import type { WriteBackAnswer } from '../lacework/lacework.types';
 import { backoffDelayMs } from '../lacework/retry-policy';
+import { MetricsService } from '../metrics/metrics.service';
 import { AlertActionRepository, AttemptResult, ClaimedAction } from './alert-action.repository';
 
 /** Ahead of every listing (0) and enrichment (1 Critical .. 6): the SOC decided, the budget goes there first. */
@@ -29,19 +30,28 @@ const ALREADY_CLOSED = /already closed/i;
 @Injectable()
 export class WritebackWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WritebackWorker.name);
-  private readonly running = new InFlightWork();
+  private readonly leases: LeasedWorker;
   private timer: NodeJS.Timeout | null = null;
-  private leaseTimer: NodeJS.Timeout | null = null;
   private pumping = false;
   private pumpAgain = false;
-  private stopping = false;
 
   constructor(
     private readonly actions: AlertActionRepository,
     private readonly lacework: LaceworkClient,
     private readonly integrations: IntegrationsService,
+    metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.leases = new LeasedWorker({
+      worker: 'writeback',
+      leaseSeconds: config.leaseSeconds,
+      held: () => this.leases.keys(),
+      renew: (owners) => this.actions.extendLeases(owners, config.leaseSeconds),
+      release: (owners) => this.actions.release(owners),
+      onRenewalFailure: (worker) => metrics.recordLeaseRenewalFailure(worker),
+      logger: this.logger,
+    });
+  }
 
   onApplicationBootstrap(): void {
     if (this.config.schedulerEnabled) {
@@ -51,26 +61,24 @@ export class WritebackWorker implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    for (const timer of [this.timer, this.leaseTimer]) {
-      if (timer !== null) {
-        clearInterval(timer);
-      }
+    if (this.timer !== null) {
+      clearInterval(this.timer);
     }
-    const owners = this.running.keys();
-    await this.running.drainWithin(5_000);
-    await this.actions.release(owners).catch(() => undefined);
+    await this.leases.shutdown();
   }
 
   /** Starts sending due actions now (after an accept), unless the clock is off in this process. */
   wake(): void {
-    if (this.config.schedulerEnabled && !this.stopping) {
+    if (this.config.schedulerEnabled && !this.leases.stopping) {
       void this.pump().catch((error: unknown) => this.logger.warn(`pump: ${(error as Error).message}`));
     }
   }
 
   /** Claims and sends every due action; a call while one pump runs makes it go round once more. */
   async pump(): Promise<void> {
+    if (this.leases.stopping) {
+      return;
+    }
     if (this.pumping) {
       this.pumpAgain = true;
       return;
@@ -87,11 +95,10 @@ export class WritebackWorker implements OnApplicationBootstrap, OnApplicationShu
           this.config.workerId,
         );
         if (claimed.length > 0) {
-          this.ensureLeaseTimer();
-          await this.running.track(Promise.all(claimed.map((action) => this.send(action))), owner);
+          await this.leases.track(Promise.all(claimed.map((action) => this.send(action))), owner);
           this.pumpAgain = claimed.length === CLAIM_BATCH;
         }
-      } while (this.pumpAgain && !this.stopping);
+      } while (this.pumpAgain && !this.leases.stopping);
     } finally {
       this.pumping = false;
     }
@@ -99,7 +106,7 @@ export class WritebackWorker implements OnApplicationBootstrap, OnApplicationShu
 
   /** Resolves when nothing is in flight in this process (tests and shutdown). */
   drain(): Promise<void> {
-    return this.running.drain();
+    return this.leases.drain();
   }
 
   private async send(action: ClaimedAction): Promise<void> {
@@ -176,17 +183,5 @@ export class WritebackWorker implements OnApplicationBootstrap, OnApplicationShu
               ),
           );
     return { state: 'pending', outcome, status, answer: message, retryAt };
-  }
-
-  private ensureLeaseTimer(): void {
-    if (this.leaseTimer !== null) {
-      return;
-    }
-    this.leaseTimer = setInterval(
-      () =>
-        void this.actions.extendLeases(this.running.keys(), this.config.leaseSeconds).catch(() => undefined),
-      Math.max(1000, (this.config.leaseSeconds * 1000) / 3),
-    );
-    this.leaseTimer.unref();
   }
 }
