@@ -62,6 +62,8 @@ describe("Lacework's webhook alert channel as a trigger", () => {
     const id = await createIntegration(app, lacework, {
       destinationId: destination.body.id,
       pollIntervalSeconds: 3600,
+      // What is measured here is the hint, not the request budget's pacing (see request-budget.e2e-spec.ts).
+      requestsPerHour: 100_000,
     });
     await waitFor(
       async () => {

@@ -1,6 +1,6 @@
 import { FakeDownstream } from './fakes/fake-downstream';
 import { FakeLacework, generateAlerts } from './fakes/fake-lacework';
-import { createIntegration, KEY, syncAndSettle } from './setup/sync-helpers';
+import { createIntegration, KEY, settle, syncAndSettle } from './setup/sync-helpers';
 import { asAdmin, asViewer, startTestApp, TestApp } from './setup/test-app';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
 import { hourStart, waitFor } from './setup/wait';
@@ -276,6 +276,8 @@ describe('initial lookback horizon', () => {
       30_000,
       'the backfill',
     );
+    // Its version 1 is assembled before the change is listed, or the change would supersede it.
+    await settle(db, id);
     lacework.updateAlert(oldest.alertId, { status: 'Closed' });
     await db.query(`UPDATE integrations SET last_relist_at = NULL WHERE id = $1`, [id]);
     const relist = await syncAndSettle(app, db, id);
