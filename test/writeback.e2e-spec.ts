@@ -59,7 +59,11 @@ describe('write-back: close and comment on Lacework alerts', () => {
       .post('/api/v1/destinations')
       .set(asAdmin)
       .send({ name: `dest-${alertId}`, url: `${downstream.url}/ingest`, signingSecret: SECRET });
-    const integrationId = await createIntegration(on, lacework, { destinationId: destination.body.id });
+    // What is measured here is the write-back, not the request budget's pacing (see request-budget.e2e-spec.ts).
+    const integrationId = await createIntegration(on, lacework, {
+      destinationId: destination.body.id,
+      requestsPerHour: 100_000,
+    });
     await syncAndSettle(on, db, integrationId);
     const [row] = await db.query<{ id: string }>(
       `SELECT id::text FROM alerts WHERE integration_id = $1 AND alert_id = $2`,
