@@ -31,6 +31,8 @@ describe('console: files and the API behind the screens', () => {
       SCOPE_RETRY_BASE_MS: '20',
       DELIVERY_RETRY_SCALE: '0.0001',
       CIRCUIT_MIN_REQUESTS: '10000',
+      // Paced as in production, with the window scaled: 480 requests per 10 s.
+      LACEWORK_BUDGET_WINDOW_MS: '10000',
     });
   });
 

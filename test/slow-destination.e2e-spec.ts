@@ -38,6 +38,8 @@ describe('delivery: a slow destination neither stretches its deadline nor starve
       DELIVERY_RETRY_SCALE: '0.0001',
       CIRCUIT_MIN_REQUESTS: '1000',
       LEASE_SECONDS: '30',
+      // Paced as in production, with the window scaled: 480 requests per 10 s.
+      LACEWORK_BUDGET_WINDOW_MS: '10000',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     });
     lacework = await FakeLacework.start();
