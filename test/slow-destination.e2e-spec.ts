@@ -92,6 +92,18 @@ describe('delivery: a slow destination neither stretches its deadline nor starve
       'the fast destination to receive its alerts',
     );
     const fastTookMs = Date.now() - fastStarted;
+    // The first drip-fed attempts end at their deadline (a few seconds in), not when the slow server is done.
+    await waitFor(
+      async () =>
+        (
+          await db.query(
+            `SELECT 1 FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.destination_id = $1`,
+            [slowDestination],
+          )
+        ).length > 0,
+      3 * DEADLINE_MS + 5_000,
+      'a drip-fed attempt to end',
+    );
 
     const attempts = await db.query<{ error: string | null; latency_ms: number }>(
       `SELECT a.error, a.latency_ms FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
