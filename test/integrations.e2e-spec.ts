@@ -84,6 +84,11 @@ describe('integrations: configure Lacework organizations and keys', () => {
       { organizationUrl: 'https://acme.lacework.net', subAccount: 'acme-qa' },
     ],
     [
+      'an account on a regional cluster',
+      { ...KEY, account: 'acme.fra.lacework.net', subAccount: 'acme-dev' },
+      { organizationUrl: 'https://acme.fra.lacework.net', subAccount: 'acme-dev' },
+    ],
+    [
       'no sub-account',
       { ...KEY, account: 'globex.lacework.net' },
       { organizationUrl: 'https://globex.lacework.net', subAccount: null },

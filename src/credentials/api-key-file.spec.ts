@@ -19,7 +19,7 @@ describe('parseApiKeyFile', () => {
       [
         'the documented file',
         { keyId: KEY_ID, secret: SECRET, subAccount: 'acme-dev', account: 'acme.lacework.net' },
-        ok('acme-dev', 'acme'),
+        ok('acme-dev', 'acme.lacework.net'),
       ],
       [
         'camel-case subAccount',
@@ -46,21 +46,25 @@ describe('parseApiKeyFile', () => {
       ],
       ['a bare account', { keyId: KEY_ID, secret: SECRET, account: 'acme' }, ok(null, 'acme')],
       ['an upper-case bare account', { keyId: KEY_ID, secret: SECRET, account: 'ACME' }, ok(null, 'acme')],
-      ['an account host', { keyId: KEY_ID, secret: SECRET, account: 'acme.lacework.net' }, ok(null, 'acme')],
+      [
+        'an account host',
+        { keyId: KEY_ID, secret: SECRET, account: 'acme.lacework.net' },
+        ok(null, 'acme.lacework.net'),
+      ],
       [
         'an account host with a cluster',
         { keyId: KEY_ID, secret: SECRET, account: 'acme.fra.lacework.net' },
-        ok(null, 'acme'),
+        ok(null, 'acme.fra.lacework.net'),
       ],
       [
         'an account URL',
         { keyId: KEY_ID, secret: SECRET, account: 'https://acme.lacework.net' },
-        ok(null, 'acme'),
+        ok(null, 'acme.lacework.net'),
       ],
       [
         'an account URL with a trailing slash',
         { keyId: KEY_ID, secret: SECRET, account: 'https://Acme.lacework.net/' },
-        ok(null, 'acme'),
+        ok(null, 'acme.lacework.net'),
       ],
       ['an empty account', { keyId: KEY_ID, secret: SECRET, account: '' }, ok(null, null)],
       ['a null account', { keyId: KEY_ID, secret: SECRET, account: null }, ok(null, null)],
@@ -77,7 +81,7 @@ describe('parseApiKeyFile', () => {
           subAccount: 'acme-dev',
           account: 'acme.lacework.net',
         }),
-        ok('acme-dev', 'acme'),
+        ok('acme-dev', 'acme.lacework.net'),
       ],
       ['a keyId of one character', { keyId: 'K', secret: SECRET }, { ...ok(null, null), keyId: 'K' }],
       [

@@ -97,7 +97,10 @@ function readSubAccount(file: Record<string, unknown>): { value: string | null }
   return { value };
 }
 
-/** Reads `acme`, `acme.lacework.net`, `acme.fra.lacework.net` or `https://acme.lacework.net` as `acme`. */
+/**
+ * Reads `acme` as `acme`, and a host or URL (`acme.lacework.net`, `acme.fra.lacework.net`, `https://acme.lacework.net/`)
+ * as its host, so that a regional cluster is kept.
+ */
 function accountName(text: string): string | null {
   const lower = text.toLowerCase();
   if (ACCOUNT_LABEL.test(lower)) {
@@ -105,7 +108,7 @@ function accountName(text: string): string | null {
   }
   const url = /^https:\/\//i.test(text) ? text : `https://${text}`;
   const normalized = normalizeOrganizationUrl(url, []);
-  return normalized.ok ? normalized.account : null;
+  return normalized.ok ? normalized.host : null;
 }
 
 function readAccount(file: Record<string, unknown>): { value: string | null } | Failure {
@@ -141,7 +144,8 @@ function asObject(file: unknown): Record<string, unknown> | Failure {
  * Reads an API key file, given parsed or as text: the FortiCloud credentials text (`apiId:`/`password:` lines, see
  * `parseFortiCloudCredentials`), or the JSON key file the Lacework console downloads:
  * `{"keyId", "secret", "subAccount"? (or "subaccount"), "account"?}`. Unknown keys are ignored.
- * `account` comes back as the bare account name, whichever of name, host or URL the file holds.
+ * `account` comes back as the bare account name, or as the host when the file holds a host or URL (a regional
+ * cluster such as `acme.fra.lacework.net` is kept).
  * Failures name the field as `apiKeyFile.<field>` and never repeat the secret.
  */
 export function parseApiKeyFile(file: unknown): ApiKeyFileResult {
