@@ -62,6 +62,11 @@ describe('foundation: boot, migrations, health, access control', () => {
         continue;
       }
       expect({ route, status: anonymous.status }).toEqual({ route, status: 401 });
+      if (route.path.startsWith('/api/v1/hooks/')) {
+        // Lacework's webhook channel authenticates with the hook token in its URL, not a bearer token.
+        expect(anonymous.body.message).toMatch(/^token: /);
+        continue;
+      }
       expect(anonymous.body.message).toMatch(/authorization/);
       const wrong = await call().set('Authorization', 'Bearer not-a-real-token-but-long-enough');
       expect({ route, status: wrong.status }).toEqual({ route, status: 401 });

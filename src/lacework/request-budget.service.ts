@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { currentCallContext } from './call-context';
 import {
@@ -46,8 +46,11 @@ interface PrepaidStart {
  * and this process's waiters on a key are served most urgent first.
  */
 @Injectable()
-export class RequestBudgetService implements RequestBudget {
+export class RequestBudgetService implements RequestBudget, OnApplicationShutdown {
   private readonly settings: PacingSettings;
+  /** Every pause this process is taking for the budget, so that shutdown can end them all. */
+  private readonly pauses = new Set<NodeJS.Timeout>();
+  private stopped = false;
   private readonly queues = new Map<string, UrgentFirstQueue<BudgetTarget>>();
   /** Per integration, the key and rate last recorded, so membership is written only when it changes. */
   private readonly memberships = new Map<string, string>();
@@ -73,7 +76,7 @@ export class RequestBudgetService implements RequestBudget {
     await this.joinKey(target, key);
     const start = this.takePrepaid(key);
     if (start !== null) {
-      await sleepUntil(start.atMs);
+      await this.pause(start.atMs - Date.now());
       return;
     }
     let queue = this.queues.get(key);
@@ -85,6 +88,8 @@ export class RequestBudgetService implements RequestBudget {
             this.queues.delete(key);
           }
         },
+        undefined,
+        (ms) => this.pause(ms),
       );
       this.queues.set(key, created);
       queue = created;
@@ -196,6 +201,34 @@ export class RequestBudgetService implements RequestBudget {
   }
 
   /** Integrations sharing a key with different configured rates share the smallest. */
+  /**
+   * Stops pacing at shutdown: every pause ends without waking its waiter and no queue serves anyone again, so no
+   * timer of the budget keeps the process alive; the work still waiting is left to the leases its workers release.
+   */
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    this.queues.forEach((queue) => queue.stop());
+    this.pauses.forEach((timer) => clearTimeout(timer));
+    this.pauses.clear();
+  }
+
+  /** Waits `ms` (at once when not positive); after shutdown it never resolves and holds no timer. */
+  private pause(ms: number): Promise<void> {
+    if (this.stopped) {
+      return new Promise<void>(() => undefined);
+    }
+    if (ms <= 0) {
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pauses.delete(timer);
+        resolve();
+      }, ms);
+      this.pauses.add(timer);
+    });
+  }
+
   private capOf(target: BudgetTarget, snapshot: KeyBudgetSnapshot): number {
     return Math.min(Math.floor(target.requestsPerHour), snapshot.sharedCap ?? Number.POSITIVE_INFINITY);
   }
@@ -203,9 +236,4 @@ export class RequestBudgetService implements RequestBudget {
   private stateOf(snapshot: KeyBudgetSnapshot, cap: number): KeyPacingState {
     return snapshot.state ?? initialPacingState(cap, snapshot.nowMs);
   }
-}
-
-function sleepUntil(atMs: number): Promise<void> {
-  const delayMs = atMs - Date.now();
-  return delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, delayMs)) : Promise.resolve();
 }

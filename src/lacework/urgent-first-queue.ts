@@ -25,6 +25,7 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
 export class UrgentFirstQueue<T> {
   private readonly waiters: Waiter<T>[] = [];
   private draining = false;
+  private stopped = false;
   private seq = 0;
 
   /**
@@ -53,10 +54,15 @@ export class UrgentFirstQueue<T> {
     return this.waiters.length;
   }
 
+  /** Serves nobody any more (shutdown): waiters are left waiting; their workers release their leases. */
+  stop(): void {
+    this.stopped = true;
+  }
+
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      while (this.waiters.length > 0) {
+      while (this.waiters.length > 0 && !this.stopped) {
         this.waiters.sort((x, y) => x.priority - y.priority || x.seq - y.seq);
         const offered = this.waiters.slice(0, MAX_BATCH);
         try {
@@ -66,7 +72,7 @@ export class UrgentFirstQueue<T> {
             continue;
           }
           const served = this.waiters.splice(0, grant.startsInMs.length);
-          served.forEach((waiter, i) => release(waiter, grant.startsInMs[i]));
+          served.forEach((waiter, i) => this.release(waiter, grant.startsInMs[i]));
         } catch (error) {
           this.waiters.shift()?.reject(error);
         }
@@ -76,12 +82,12 @@ export class UrgentFirstQueue<T> {
       this.onIdle();
     }
   }
-}
 
-function release<T>(waiter: Waiter<T>, delayMs: number): void {
-  if (delayMs <= 0) {
-    waiter.resolve();
-  } else {
-    setTimeout(waiter.resolve, delayMs);
+  private release(waiter: Waiter<T>, delayMs: number): void {
+    if (delayMs <= 0) {
+      waiter.resolve();
+    } else {
+      void this.sleep(delayMs).then(waiter.resolve);
+    }
   }
 }
