@@ -1,3 +1,4 @@
+import { HOUR_MS, realSleep } from '../common/time';
 import {
   type BudgetTarget,
   budgetKeyOf,
@@ -17,10 +18,6 @@ interface KeyLog {
   blockedUntil: number;
   queue: Promise<void>;
 }
-
-const HOUR_MS = 3_600_000;
-
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A sliding log of request start times per key, held in this process only: never more than `requestsPerHour`

@@ -1,3 +1,4 @@
+import { realSleep } from '../common/time';
 interface Waiter<T> {
   priority: number;
   seq: number;
@@ -14,8 +15,6 @@ export interface QueueGrant {
 
 /** Waiters offered to one attempt at most. */
 const MAX_BATCH = 64;
-
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Callers waiting for one key's budget in this process, served most urgent first (lower priority first, then in
