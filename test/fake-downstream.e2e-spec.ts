@@ -1,4 +1,4 @@
-import { generateSigningSecret, webhookHeaders } from '../src/delivery/webhook-signature';
+import { generateSigningSecret, webhookHeaders } from '../src/delivery/senders/webhook-signature';
 import { FakeDownstream } from './fakes/fake-downstream';
 
 const BODY = '{"alertId":967278,"scopeEvents":null,"mid":4325415338702892297,"note":"caf\u00e9 \u2603"}';

@@ -1,5 +1,5 @@
 import { validateEnv } from '../src/config/env.validation';
-import { WebhookSender } from '../src/delivery/webhook.sender';
+import { WebhookSender } from '../src/delivery/senders/webhook.sender';
 import { FakeDownstream } from './fakes/fake-downstream';
 import { testEnv } from './setup/test-app';
 

@@ -6,7 +6,7 @@ import { DeliveryWorker } from './delivery.worker';
 import { DestinationRepository } from './destination.repository';
 import { DestinationsController } from './destinations.controller';
 import { DestinationsService } from './destinations.service';
-import { WebhookSender } from './webhook.sender';
+import { WebhookSender } from './senders/webhook.sender';
 
 @Module({
   controllers: [DestinationsController, DeliveriesController],

@@ -17,7 +17,7 @@ import { ClaimedDelivery, DeliveryRepository } from './delivery.repository';
 import { applyAttempt, AttemptOutcome, outcomeFromStatus } from './delivery-state';
 import { DestinationRepository, DestinationRow } from './destination.repository';
 import { DestinationsService, OpenedDestination } from './destinations.service';
-import { WebhookSender } from './webhook.sender';
+import { WebhookSender } from './senders/webhook.sender';
 
 const DESTINATION_CACHE_MS = 1_000;
 // A destination that answered 410 is never probed: only an operator resumes it.

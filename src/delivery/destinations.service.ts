@@ -8,8 +8,8 @@ import { DestinationRepository, DestinationRow, DestinationWrite } from './desti
 import { validateDestinationUrl } from './destination-url';
 import { DestinationTestView, DestinationView } from './destination.view';
 import { CreateDestinationDto, UpdateDestinationDto } from './dto/destination.dto';
-import { WebhookSender } from './webhook.sender';
-import { generateSigningSecret, parseSigningSecret } from './webhook-signature';
+import { WebhookSender } from './senders/webhook.sender';
+import { generateSigningSecret, parseSigningSecret } from './senders/webhook-signature';
 
 const PREVIOUS_SECRET_TTL_MS = 24 * 3_600_000;
 
