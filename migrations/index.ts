@@ -12,6 +12,7 @@ import { AlertActions1795801100000 } from './1795801100000-AlertActions';
 import { LaceworkHooks1795801100001 } from './1795801100001-LaceworkHooks';
 import { ExtraScopes1795801200000 } from './1795801200000-ExtraScopes';
 import { BackfillRefresh1795801200001 } from './1795801200001-BackfillRefresh';
+import { DestinationKinds1795801300000 } from './1795801300000-DestinationKinds';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests load the same set. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   LaceworkHooks1795801100001,
   ExtraScopes1795801200000,
   BackfillRefresh1795801200001,
+  DestinationKinds1795801300000,
 ];

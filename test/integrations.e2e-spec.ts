@@ -60,6 +60,7 @@ describe('integrations: configure Lacework organizations and keys', () => {
       includeAlertTypes: null,
       excludeAlertTypes: null,
       destinationId: null,
+      destinationIds: [],
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

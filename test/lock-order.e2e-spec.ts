@@ -78,7 +78,7 @@ describe('lock order: intake and completion of the same alerts', () => {
             document: '{}',
             documentHash: '0'.repeat(64),
             failedScopes: [],
-            destinationId: null,
+            destinationIds: [],
             scopes: [],
           }),
         ),

@@ -50,8 +50,13 @@ export class IntegrationEntity {
   @Column('text', { name: 'extra_scopes', array: true })
   extraScopes!: string[];
 
+  /** The first of `destinationIds` (kept for the statements that route deliveries still without a destination). */
   @Column('uuid', { name: 'destination_id', nullable: true })
   destinationId!: string | null;
+
+  /** Every destination this integration delivers to: each alert version gets one delivery per destination. */
+  @Column('uuid', { name: 'destination_ids', array: true })
+  destinationIds!: string[];
 
   @Column('timestamptz', { name: 'sync_cursor', nullable: true })
   syncCursor!: Date | null;

@@ -26,6 +26,7 @@ export type IntegrationChanges = Partial<
     | 'excludeAlertTypes'
     | 'extraScopes'
     | 'destinationId'
+    | 'destinationIds'
     | 'nextPollAt'
     | 'lastAuthError'
   >
@@ -58,6 +59,32 @@ export class IntegrationRepository {
       }
     }
     return this.findActive(id);
+  }
+
+  /**
+   * Gives the open deliveries of an integration that had no destination yet to its destinations now: the first takes
+   * each of them, every other destination gets its own copy (same alert version, same webhook-id).
+   */
+  async routeUnrouted(integrationId: string, destinationIds: readonly string[]): Promise<void> {
+    if (destinationIds.length === 0) {
+      return;
+    }
+    await this.rows.manager.transaction(async (m) => {
+      await m.query(
+        `INSERT INTO deliveries (alert_version_id, alert_row_id, integration_id, destination_id, alert_id, version,
+                                 severity_rank, webhook_id, state, next_attempt_at)
+         SELECT d.alert_version_id, d.alert_row_id, d.integration_id, t.id, d.alert_id, d.version, d.severity_rank,
+                d.webhook_id, 'pending', now()
+           FROM deliveries d, unnest($2::uuid[]) AS t(id)
+          WHERE d.integration_id = $1 AND d.destination_id IS NULL AND d.state IN ('pending', 'failed')`,
+        [integrationId, destinationIds.slice(1)],
+      );
+      await m.query(
+        `UPDATE deliveries SET destination_id = $2
+          WHERE integration_id = $1 AND destination_id IS NULL AND state IN ('pending', 'failed')`,
+        [integrationId, destinationIds[0]],
+      );
+    });
   }
 
   /** Whether a destination exists (and is not deleted); integrations may only point at such. */

@@ -19,7 +19,9 @@ export class IntegrationView {
   @ApiProperty({ nullable: true, type: [String] }) excludeAlertTypes!: string[] | null;
   @ApiProperty({ type: [String], description: 'Scopes each document carries after the six' })
   extraScopes!: string[];
-  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) destinationId!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'The first of destinationIds' })
+  destinationId!: string | null;
+  @ApiProperty({ type: [String], description: 'Every destination alerts go to' }) destinationIds!: string[];
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
   @ApiProperty({
@@ -46,6 +48,7 @@ export class IntegrationView {
       excludeAlertTypes: i.excludeAlertTypes,
       extraScopes: i.extraScopes,
       destinationId: i.destinationId,
+      destinationIds: i.destinationIds,
       createdAt: i.createdAt.toISOString(),
       updatedAt: i.updatedAt.toISOString(),
     };

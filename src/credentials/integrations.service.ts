@@ -24,7 +24,6 @@ const PLAIN_FIELDS = [
   'includeAlertTypes',
   'excludeAlertTypes',
   'extraScopes',
-  'destinationId',
 ] as const;
 
 const DEFAULTS = { pollIntervalSeconds: 300, initialLookbackHours: 24, requestsPerHour: 480, enabled: true };
@@ -43,7 +42,7 @@ export class IntegrationsService {
   ) {}
 
   async create(dto: IntegrationFieldsDto): Promise<IntegrationView> {
-    await this.checkDestination(dto.destinationId);
+    const destinationIds = (await this.checkDestinations(dto)) ?? [];
     const creds = resolveCredentials(dto, this.config.laceworkExtraAllowedHosts);
     const name = requireValue('name', dto.name);
     const organizationUrl = requireValue('organizationUrl', creds.organizationUrl);
@@ -66,7 +65,8 @@ export class IntegrationsService {
       includeAlertTypes: dto.includeAlertTypes ?? null,
       excludeAlertTypes: dto.excludeAlertTypes ?? null,
       extraScopes: dto.extraScopes ?? [],
-      destinationId: dto.destinationId ?? null,
+      destinationId: destinationIds[0] ?? null,
+      destinationIds,
       nextPollAt: new Date(),
     });
     row.secretSealed = this.secrets.seal(secret, sealingContext(row.id));
@@ -101,7 +101,7 @@ export class IntegrationsService {
    */
   async update(id: string, dto: IntegrationFieldsDto): Promise<IntegrationView> {
     const row = await this.find(id);
-    await this.checkDestination(dto.destinationId);
+    const destinationIds = await this.checkDestinations(dto);
     const creds = resolveCredentials(dto, this.config.laceworkExtraAllowedHosts);
     const changes: IntegrationChanges = {};
     if (creds.organizationUrl !== undefined && creds.organizationUrl !== row.organizationUrl) {
@@ -136,12 +136,19 @@ export class IntegrationsService {
         (changes as Record<string, unknown>)[field] = dto[field];
       }
     }
+    if (destinationIds !== undefined) {
+      changes.destinationIds = destinationIds;
+      changes.destinationId = destinationIds[0] ?? null;
+    }
     if (dto.enabled === true || dto.pollIntervalSeconds !== undefined) {
       changes.nextPollAt = new Date();
     }
     const saved = await this.integrations.update(id, changes);
     if (saved === null) {
       throw new NotFoundError(`integration ${id} not found`);
+    }
+    if (destinationIds !== undefined) {
+      await this.integrations.routeUnrouted(id, destinationIds);
     }
     if (keyChanged) {
       this.lacework.invalidateToken(id);
@@ -194,10 +201,27 @@ export class IntegrationsService {
     };
   }
 
-  private async checkDestination(destinationId: string | null | undefined): Promise<void> {
-    if (typeof destinationId === 'string' && !(await this.integrations.destinationExists(destinationId))) {
-      throw new InvalidInputError('destinationId', `no destination ${destinationId}`);
+  /** The destinations a request sets (undefined when it sets none), each checked to exist. */
+  private async checkDestinations(dto: IntegrationFieldsDto): Promise<string[] | undefined> {
+    if (dto.destinationIds !== undefined && dto.destinationId !== undefined) {
+      const same =
+        dto.destinationId === null
+          ? dto.destinationIds.length === 0
+          : dto.destinationIds[0] === dto.destinationId;
+      if (!same) {
+        throw new InvalidInputError('destinationIds', 'give destinationId or destinationIds, not both');
+      }
     }
+    const field = dto.destinationIds !== undefined ? 'destinationIds' : 'destinationId';
+    const ids =
+      dto.destinationIds ??
+      (dto.destinationId === undefined ? undefined : dto.destinationId === null ? [] : [dto.destinationId]);
+    for (const id of ids ?? []) {
+      if (!(await this.integrations.destinationExists(id))) {
+        throw new InvalidInputError(field, `no destination ${id}`);
+      }
+    }
+    return ids;
   }
 
   private openSecret(row: IntegrationEntity): string {

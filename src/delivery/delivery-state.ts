@@ -15,7 +15,15 @@ export type AttemptOutcome =
   | { kind: 'success'; status: number }
   | { kind: 'http_error'; status: number; retryAfterMs: number | null }
   | { kind: 'network_error'; message: string }
-  | { kind: 'gone' /* 410 */ };
+  | { kind: 'gone' /* 410 */ }
+  /** Not taken, for a reason given in words (a batch item's error, a collector's answer code). */
+  | { kind: 'failed'; message: string; retryAfterMs: number | null }
+  /** The destination will never take it as it is (invalid data, a mapping error, too large). */
+  | { kind: 'rejected'; message: string }
+  /** Never attempted: an earlier event of its batch stopped the request. */
+  | { kind: 'not_sent' }
+  /** The destination refused our credentials or configuration and is paused. */
+  | { kind: 'paused'; message: string };
 
 /** The part of a delivery the state machine reads. */
 export interface DeliveryProgress {
@@ -36,6 +44,8 @@ export interface AttemptResult extends DeliveryProgress {
 /** Clock and schedule for {@link applyAttempt}. */
 export interface ApplyAttemptOptions {
   nowMs: number;
+  /** The delivery's last error so far, kept by outcomes that are not an attempt. */
+  lastError?: string | null;
   delaysMs?: readonly number[];
   scale?: number;
   random?: () => number;
@@ -92,6 +102,11 @@ export function outcomeFromStatus(status: number, retryAfterMs: number | null = 
  *   counted, the delivery goes back to `pending` with nothing scheduled, and it resumes with its remaining
  *   attempts when the destination is resumed.
  *
+ * - failed: like an HTTP error, with the reason in words.
+ * - rejected: the attempt is counted and the delivery is `dead` at once with the reason (replayable by hand).
+ * - not_sent: nothing was attempted; state and attempts stay, and it is due again now.
+ * - paused: like gone, for a destination that refused our credentials or configuration.
+ *
  * @throws Error when the delivery is not pending or failed, or an outcome's status contradicts its kind.
  */
 export function applyAttempt(
@@ -133,6 +148,32 @@ export function applyAttempt(
       return failure(current.attempts + 1, `HTTP ${outcome.status}`, outcome.retryAfterMs, opts);
     case 'network_error':
       return failure(current.attempts + 1, `network error: ${outcome.message}`, null, opts);
+    case 'failed':
+      return failure(current.attempts + 1, outcome.message, outcome.retryAfterMs, opts);
+    case 'rejected':
+      return {
+        state: 'dead',
+        attempts: current.attempts + 1,
+        nextAttemptAtMs: null,
+        pauseDestination: false,
+        lastError: outcome.message,
+      };
+    case 'not_sent':
+      return {
+        state: current.state,
+        attempts: current.attempts,
+        nextAttemptAtMs: opts.nowMs,
+        pauseDestination: false,
+        lastError: opts.lastError ?? null,
+      };
+    case 'paused':
+      return {
+        state: current.state,
+        attempts: current.attempts,
+        nextAttemptAtMs: null,
+        pauseDestination: true,
+        lastError: outcome.message,
+      };
   }
 }
 

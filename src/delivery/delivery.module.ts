@@ -6,6 +6,7 @@ import { DeliveryWorker } from './delivery.worker';
 import { DestinationRepository } from './destination.repository';
 import { DestinationsController } from './destinations.controller';
 import { DestinationsService } from './destinations.service';
+import { DestinationSenders } from './senders/destination-kinds';
 import { WebhookSender } from './senders/webhook.sender';
 
 @Module({
@@ -17,6 +18,7 @@ import { WebhookSender } from './senders/webhook.sender';
     DeliveriesService,
     DeliveryWorker,
     WebhookSender,
+    DestinationSenders,
   ],
   exports: [DeliveryWorker, DestinationsService],
 })

@@ -19,6 +19,10 @@ export interface ClaimedDelivery {
   document: string;
   organization_url: string;
   sub_account: string | null;
+  severity_rank: number;
+  /** The alert's startTime. */
+  start_time: Date;
+  last_error: string | null;
 }
 
 /** How many more deliveries one destination may take in this claim. */
@@ -57,6 +61,17 @@ export interface DeliveryFilter {
   state: DeliveryState | null;
   integrationId: string | null;
   destinationId: string | null;
+}
+
+/** One delivery's result in a batch: what the state machine made of its outcome. */
+export interface BatchItemRecord {
+  id: string;
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: Date | null;
+  error: string | null;
+  /** False for an outcome that was not an attempt (never sent, destination paused): no attempt row is written. */
+  attempted: boolean;
 }
 
 export interface AttemptRecord {
@@ -110,6 +125,7 @@ export class DeliveryRepository {
                                AND t.deleted_at IS NULL AND (t.paused_reason IS NULL OR $5::boolean))
                 AND NOT EXISTS (SELECT 1 FROM deliveries o
                                  WHERE o.alert_row_id = d.alert_row_id AND o.version < d.version
+                                   AND COALESCE(o.destination_id, i.destination_id) = s.destination
                                    AND (o.state = ANY($7::varchar[]) OR o.lease_until > now()))
               ORDER BY d.severity_rank, d.next_attempt_at
               LIMIT s.free
@@ -122,7 +138,8 @@ export class DeliveryRepository {
            FROM due, alert_versions v, integrations i
           WHERE x.id = due.id AND v.id = x.alert_version_id AND i.id = x.integration_id
          RETURNING x.id, x.destination_id, x.integration_id, x.alert_id, x.version, x.webhook_id, x.state, x.attempts,
-                   x.lease_owner, v.document, i.organization_url, i.sub_account`,
+                   x.lease_owner, v.document, i.organization_url, i.sub_account, x.severity_rank, v.start_time,
+                   x.last_error`,
         [
           open.map((s) => s.destinationId),
           limit,
@@ -170,6 +187,69 @@ export class DeliveryRepository {
       ],
     );
     return rows[0]?.recorded === true;
+  }
+
+  /**
+   * Writes the results of one batch in one statement: an attempt row for each delivery that was attempted, each
+   * result while its claim holds, and every lease released. Returns how many results were written.
+   */
+  async recordBatch(
+    leaseOwner: string,
+    items: readonly BatchItemRecord[],
+    status: number | null,
+    latencyMs: number,
+    workerId: string,
+  ): Promise<number> {
+    if (items.length === 0) {
+      return 0;
+    }
+    const rows: { recorded: number }[] = await this.dataSource.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::int[], $4::timestamptz[], $5::text[], $6::boolean[])
+           AS x(id, state, attempts, next_at, error, attempted)),
+       attempt AS (
+         INSERT INTO delivery_attempts (delivery_id, status_code, latency_ms, error, worker_id)
+         SELECT id, $7, $8, error, $9 FROM input WHERE attempted RETURNING 1),
+       recorded AS (
+         UPDATE deliveries d SET state = x.state, attempts = x.attempts,
+                next_attempt_at = COALESCE(x.next_at, d.next_attempt_at),
+                last_status = CASE WHEN x.attempted THEN $7 ELSE d.last_status END, last_error = x.error,
+                lease_owner = NULL, lease_until = NULL,
+                delivered_at = CASE WHEN x.state = 'delivered' THEN now() ELSE d.delivered_at END, updated_at = now()
+           FROM input x
+          WHERE d.id = x.id AND d.lease_owner = $10 AND d.state = ANY($11::varchar[])
+         RETURNING d.id),
+       released AS (
+         UPDATE deliveries d SET lease_owner = NULL, lease_until = NULL
+          WHERE d.id IN (SELECT id FROM input) AND d.lease_owner = $10 AND d.id NOT IN (SELECT id FROM recorded)
+         RETURNING 1)
+       SELECT (SELECT count(*) FROM recorded)::int AS recorded,
+              (SELECT count(*) FROM attempt) + (SELECT count(*) FROM released) AS touched`,
+      [
+        items.map((i) => i.id),
+        items.map((i) => i.state),
+        items.map((i) => i.attempts),
+        items.map((i) => i.nextAttemptAt),
+        items.map((i) => i.error),
+        items.map((i) => i.attempted),
+        status,
+        latencyMs,
+        workerId,
+        leaseOwner,
+        OPEN_STATES,
+      ],
+    );
+    return rows[0]?.recorded ?? 0;
+  }
+
+  /** Gives back claimed deliveries this process will not send now. */
+  async releaseIds(ids: readonly string[], leaseOwner: string): Promise<void> {
+    if (ids.length > 0) {
+      await this.dataSource.query(
+        `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($1::uuid[]) AND lease_owner = $2`,
+        [ids, leaseOwner],
+      );
+    }
   }
 
   async release(leaseOwners: string[]): Promise<void> {

@@ -7,12 +7,23 @@ import { CursorKey } from '../common/pagination';
 import { rowsOf } from '../database/query-result';
 import { OPEN_STATES } from './delivery-state';
 import { type CircuitBreakerState, closedCircuit } from './circuit-breaker';
+import type { DestinationFormat, DestinationKind } from './senders/destination-sender';
 
 export interface DestinationRow {
   id: string;
   name: string;
+  kind: DestinationKind;
+  format: DestinationFormat;
   url: string;
-  signing_secret_sealed: string;
+  /** The kind's settings that may be shown. */
+  settings: Record<string, unknown>;
+  /** The kind's write-only values, sealed as one JSON object. */
+  credentials_sealed: string | null;
+  credential_names: string[];
+  batch_max_events: number;
+  batch_max_bytes: number;
+  /** Webhook only. */
+  signing_secret_sealed: string | null;
   previous_secret_sealed: string | null;
   previous_secret_expires_at: Date | null;
   headers_sealed: string | null;
@@ -29,7 +40,14 @@ export interface DestinationRow {
 export type DestinationWrite = Pick<
   DestinationRow,
   | 'name'
+  | 'kind'
+  | 'format'
   | 'url'
+  | 'settings'
+  | 'credentials_sealed'
+  | 'credential_names'
+  | 'batch_max_events'
+  | 'batch_max_bytes'
   | 'signing_secret_sealed'
   | 'previous_secret_sealed'
   | 'previous_secret_expires_at'
@@ -48,9 +66,26 @@ export class DestinationRepository {
   async insert(id: string, d: DestinationWrite): Promise<DestinationRow> {
     try {
       const [row]: DestinationRow[] = await this.dataSource.query(
-        `INSERT INTO destinations (id, name, url, signing_secret_sealed, headers_sealed, header_names, enabled)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-        [id, d.name, d.url, d.signing_secret_sealed, d.headers_sealed, d.header_names, d.enabled],
+        `INSERT INTO destinations (id, name, url, signing_secret_sealed, headers_sealed, header_names, enabled, kind,
+                                   format, settings, credentials_sealed, credential_names, batch_max_events,
+                                   batch_max_bytes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14) RETURNING *`,
+        [
+          id,
+          d.name,
+          d.url,
+          d.signing_secret_sealed,
+          d.headers_sealed,
+          d.header_names,
+          d.enabled,
+          d.kind,
+          d.format,
+          JSON.stringify(d.settings),
+          d.credentials_sealed,
+          d.credential_names,
+          d.batch_max_events,
+          d.batch_max_bytes,
+        ],
       );
       return row;
     } catch (error) {
@@ -65,6 +100,8 @@ export class DestinationRepository {
         await this.dataSource.query(
           `UPDATE destinations SET name = $2, url = $3, signing_secret_sealed = $4, previous_secret_sealed = $5,
                   previous_secret_expires_at = $6, headers_sealed = $7, header_names = $8, enabled = $9,
+                  format = $12, settings = $13::jsonb, credentials_sealed = $14, credential_names = $15,
+                  batch_max_events = $16, batch_max_bytes = $17,
                   paused_reason = CASE WHEN $10 THEN NULL ELSE paused_reason END,
                   circuit = CASE WHEN $10 THEN $11::jsonb ELSE circuit END,
                   updated_at = now()
@@ -81,6 +118,12 @@ export class DestinationRepository {
             d.enabled,
             resume,
             CLOSED,
+            d.format,
+            JSON.stringify(d.settings),
+            d.credentials_sealed,
+            d.credential_names,
+            d.batch_max_events,
+            d.batch_max_bytes,
           ],
         ),
       );
@@ -116,7 +159,7 @@ export class DestinationRepository {
 
   async usedBy(id: string): Promise<string[]> {
     const rows: { name: string }[] = await this.dataSource.query(
-      `SELECT name FROM integrations WHERE destination_id = $1 AND deleted_at IS NULL ORDER BY name`,
+      `SELECT name FROM integrations WHERE $1 = ANY(destination_ids) AND deleted_at IS NULL ORDER BY name`,
       [id],
     );
     return rows.map((r) => r.name);

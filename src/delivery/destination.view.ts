@@ -1,11 +1,32 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { DestinationRow } from './destination.repository';
+import {
+  DESTINATION_FORMATS,
+  DESTINATION_KINDS,
+  type DestinationFormat,
+  type DestinationKind,
+} from './senders/destination-sender';
 
 /** A destination as responses show it: header names only, never the signing secret or header values. */
 export class DestinationView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
+  @ApiProperty({ enum: DESTINATION_KINDS }) kind!: DestinationKind;
+  @ApiProperty({ enum: DESTINATION_FORMATS }) format!: DestinationFormat;
   @ApiProperty() url!: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: "The kind's settings, without its write-only values",
+  })
+  settings!: Record<string, unknown>;
+  @ApiProperty({
+    type: [String],
+    description: 'Names of the write-only settings that are set (never their values)',
+  })
+  credentialNames!: string[];
+  @ApiProperty({ description: 'Most events and bytes per request' })
+  batch!: { maxEvents: number; maxBytes: number };
   @ApiProperty({ type: [String], description: 'Names of the static headers (values are never returned)' })
   headerNames!: string[];
   @ApiProperty() enabled!: boolean;
@@ -24,7 +45,12 @@ export class DestinationView {
     return {
       id: d.id,
       name: d.name,
+      kind: d.kind,
+      format: d.format,
       url: d.url,
+      settings: d.settings,
+      credentialNames: d.credential_names,
+      batch: { maxEvents: d.batch_max_events, maxBytes: d.batch_max_bytes },
       headerNames: d.header_names,
       enabled: d.enabled,
       state,
@@ -47,4 +73,5 @@ export class DestinationTestView {
   @ApiProperty({ nullable: true, type: Number }) status!: number | null;
   @ApiProperty() latencyMs!: number;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty({ description: "The destination's answer in words" }) answer!: string;
 }

@@ -5,23 +5,17 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../common/domai
 import { decodeCursor, DEFAULT_PAGE_SIZE, Page, PageQueryDto, toPage } from '../common/pagination';
 import { validateStaticHeaders } from './destination-headers';
 import { DestinationRepository, DestinationRow, DestinationWrite } from './destination.repository';
-import { validateDestinationUrl } from './destination-url';
 import { DestinationTestView, DestinationView } from './destination.view';
-import { CreateDestinationDto, UpdateDestinationDto } from './dto/destination.dto';
-import { WebhookSender } from './senders/webhook.sender';
+import { BatchDto, CreateDestinationDto, UpdateDestinationDto } from './dto/destination.dto';
+import { isHeldPause } from './destination-pause';
+import { KIND_SETTINGS, DestinationSenders } from './senders/destination-kinds';
+import type { DestinationKind, OpenedDestination } from './senders/destination-sender';
+import type { KindSettingsSpec } from './senders/kind-settings';
 import { generateSigningSecret, parseSigningSecret } from './senders/webhook-signature';
 
 const PREVIOUS_SECRET_TTL_MS = 24 * 3_600_000;
 
-/** What the worker needs to send to a destination, opened in memory. */
-export interface OpenedDestination {
-  id: string;
-  url: string;
-  secrets: string[];
-  headers: Record<string, string>;
-}
-
-/** Configures where assembled alerts go; signing secrets and static headers are sealed at rest. */
+/** Configures where assembled alerts go; signing secrets, static headers and kind credentials are sealed at rest. */
 @Injectable()
 export class DestinationsService {
   private readonly logger = new Logger(DestinationsService.name);
@@ -29,28 +23,48 @@ export class DestinationsService {
   constructor(
     private readonly destinations: DestinationRepository,
     private readonly secrets: SecretBox,
-    private readonly sender: WebhookSender,
+    private readonly senders: DestinationSenders,
   ) {}
 
   async create(dto: CreateDestinationDto): Promise<DestinationView> {
     const name = required('name', dto.name);
-    const url = checkedUrl(required('url', dto.url));
-    const signingSecret =
-      dto.signingSecret === undefined ? generateSigningSecret() : checkedSecret(dto.signingSecret);
-    const headers = dto.headers === undefined ? {} : validateStaticHeaders(dto.headers);
+    const kind = dto.kind ?? 'webhook';
+    const spec = kindSpec(kind);
+    const url = spec.checkUrl(required('url', dto.url));
+    const { settings, credentials } = spec.parse(dto.settings ?? {});
+    const batch = checkedBatch(spec, dto.batch, null);
     const id = randomUUID();
+    let shownSecret: string | undefined;
+    let signingSecretSealed: string | null = null;
+    let headers: Record<string, string> = {};
+    if (kind === 'webhook') {
+      const signingSecret =
+        dto.signingSecret === undefined
+          ? (shownSecret = generateSigningSecret())
+          : checkedSecret(dto.signingSecret);
+      signingSecretSealed = this.secrets.seal(signingSecret, context(id, 'signing'));
+      headers = dto.headers === undefined ? {} : validateStaticHeaders(dto.headers);
+    } else {
+      webhookOnly(dto);
+    }
     const row = await this.destinations.insert(id, {
       name,
+      kind,
+      format: dto.format ?? 'document',
       url,
-      signing_secret_sealed: this.secrets.seal(signingSecret, context(id, 'signing')),
+      settings,
+      ...this.sealedCredentials(id, credentials),
+      batch_max_events: batch.maxEvents,
+      batch_max_bytes: batch.maxBytes,
+      signing_secret_sealed: signingSecretSealed,
       previous_secret_sealed: null,
       previous_secret_expires_at: null,
       headers_sealed: this.secrets.seal(JSON.stringify(headers), context(id, 'headers')),
       header_names: Object.keys(headers),
       enabled: dto.enabled ?? true,
     });
-    this.logger.log(`destination ${id} created for ${new URL(url).origin}`);
-    return DestinationView.of(row, dto.signingSecret === undefined ? signingSecret : undefined);
+    this.logger.log(`destination ${id} (${kind}) created for ${hostOf(url)}`);
+    return DestinationView.of(row, shownSecret);
   }
 
   async list(query: PageQueryDto): Promise<Page<DestinationView>> {
@@ -70,13 +84,20 @@ export class DestinationsService {
 
   async update(id: string, dto: UpdateDestinationDto): Promise<DestinationView> {
     const row = await this.find(id);
+    if (dto.kind !== undefined && dto.kind !== row.kind) {
+      throw new InvalidInputError('kind', `cannot change (${row.kind}); create a new destination instead`);
+    }
+    const spec = kindSpec(row.kind);
+    if (row.kind !== 'webhook') {
+      webhookOnly(dto);
+    }
     if (dto.signingSecret !== undefined && dto.rotateSigningSecret === true) {
       throw new InvalidInputError(
         'rotateSigningSecret',
         'give either signingSecret or rotateSigningSecret, not both',
       );
     }
-    const url = dto.url === undefined ? row.url : checkedUrl(dto.url);
+    const url = dto.url === undefined ? row.url : spec.checkUrl(dto.url);
     if (url !== row.url && row.header_names.length > 0 && dto.headers === undefined) {
       throw new InvalidInputError(
         'headers',
@@ -85,7 +106,14 @@ export class DestinationsService {
     }
     const write: DestinationWrite = {
       name: dto.name ?? row.name,
+      kind: row.kind,
+      format: dto.format ?? row.format,
       url,
+      settings: row.settings,
+      credentials_sealed: row.credentials_sealed,
+      credential_names: row.credential_names,
+      batch_max_events: row.batch_max_events,
+      batch_max_bytes: row.batch_max_bytes,
       signing_secret_sealed: row.signing_secret_sealed,
       previous_secret_sealed: row.previous_secret_sealed,
       previous_secret_expires_at: row.previous_secret_expires_at,
@@ -93,6 +121,15 @@ export class DestinationsService {
       header_names: row.header_names,
       enabled: dto.enabled ?? row.enabled,
     };
+    const settingsChanged = dto.settings !== undefined || url !== row.url;
+    if (settingsChanged) {
+      Object.assign(write, this.mergedSettings(row, spec, url, dto.settings ?? {}));
+    }
+    if (dto.batch !== undefined) {
+      const batch = checkedBatch(spec, dto.batch, row);
+      write.batch_max_events = batch.maxEvents;
+      write.batch_max_bytes = batch.maxBytes;
+    }
     let shownSecret: string | undefined;
     const newSecret =
       dto.rotateSigningSecret === true
@@ -101,9 +138,11 @@ export class DestinationsService {
           ? undefined
           : checkedSecret(dto.signingSecret);
     if (newSecret !== undefined) {
-      const current = this.secrets.open(row.signing_secret_sealed, context(id, 'signing'));
-      write.previous_secret_sealed = this.secrets.seal(current, context(id, 'previous'));
-      write.previous_secret_expires_at = new Date(Date.now() + PREVIOUS_SECRET_TTL_MS);
+      if (row.signing_secret_sealed !== null) {
+        const current = this.secrets.open(row.signing_secret_sealed, context(id, 'signing'));
+        write.previous_secret_sealed = this.secrets.seal(current, context(id, 'previous'));
+        write.previous_secret_expires_at = new Date(Date.now() + PREVIOUS_SECRET_TTL_MS);
+      }
       write.signing_secret_sealed = this.secrets.seal(newSecret, context(id, 'signing'));
     }
     if (dto.headers !== undefined) {
@@ -111,7 +150,8 @@ export class DestinationsService {
       write.headers_sealed = this.secrets.seal(JSON.stringify(headers), context(id, 'headers'));
       write.header_names = Object.keys(headers);
     }
-    const resume = dto.enabled === true;
+    // Turning it on resumes it; so does new configuration for a destination paused because it refused the old one.
+    const resume = dto.enabled === true || (settingsChanged && isHeldPause(row.paused_reason));
     const saved = await this.destinations.update(id, write, resume);
     return DestinationView.of(saved, shownSecret);
   }
@@ -125,32 +165,52 @@ export class DestinationsService {
     await this.destinations.softDelete(id);
   }
 
-  /** Sends one signed test event and reports the answer. */
+  /** Sends one clearly marked test event through the destination's own sender and reports the answer in words. */
   async test(id: string): Promise<DestinationTestView> {
     const destination = this.open(await this.find(id));
+    const sentAt = new Date();
     const body = JSON.stringify({
       type: 'connector.test',
+      test: true,
+      message: 'Test event from lacework-connector: not an alert',
       destinationId: id,
-      sentAt: new Date().toISOString(),
+      sentAt: sentAt.toISOString(),
     });
-    const answer = await this.sender.send({
-      url: destination.url,
-      webhookId: `lw_test_${randomUUID()}`,
-      body,
-      secrets: destination.secrets,
-      headers: destination.headers,
-    });
+    const answer = await this.senders.of(destination.kind).sendBatch(destination, [
+      {
+        deliveryId: randomUUID(),
+        webhookId: `lw_test_${randomUUID()}`,
+        integrationId: '-',
+        alertId: 'test',
+        version: 0,
+        severity: 'Info',
+        timeMs: sentAt.getTime(),
+        body,
+        consoleUrl: null,
+        test: true,
+      },
+    ]);
+    const outcome = answer.outcomes[0];
+    const ok = answer.pause === null && outcome?.kind === 'delivered';
     return {
-      ok: answer.status !== null && answer.status >= 200 && answer.status < 300,
+      ok,
       status: answer.status,
       latencyMs: answer.latencyMs,
-      error: answer.error,
+      error: ok
+        ? null
+        : outcome !== undefined && (outcome.kind === 'retry' || outcome.kind === 'rejected')
+          ? outcome.error
+          : answer.summary,
+      answer: answer.summary,
     };
   }
 
   /** Opens a destination's secrets for sending. */
   open(row: DestinationRow): OpenedDestination {
-    const secrets = [this.secrets.open(row.signing_secret_sealed, context(row.id, 'signing'))];
+    const secrets: string[] = [];
+    if (row.signing_secret_sealed !== null) {
+      secrets.push(this.secrets.open(row.signing_secret_sealed, context(row.id, 'signing')));
+    }
     if (
       row.previous_secret_sealed !== null &&
       row.previous_secret_expires_at &&
@@ -165,11 +225,82 @@ export class DestinationsService {
             string,
             string
           >);
-    return { id: row.id, url: row.url, secrets, headers };
+    return {
+      id: row.id,
+      name: row.name,
+      kind: row.kind,
+      format: row.format,
+      url: row.url,
+      settings: row.settings,
+      credentials: this.openCredentials(row),
+      secrets,
+      headers,
+      batch: { maxEvents: row.batch_max_events, maxBytes: row.batch_max_bytes },
+    };
   }
 
   async exists(id: string): Promise<boolean> {
     return this.destinations.exists(id);
+  }
+
+  /**
+   * The stored settings with the given ones merged in (null removes a field). Changing the url or a field that says
+   * where the secrets go needs every stored secret again: a secret is only sent where it was given for.
+   */
+  private mergedSettings(
+    row: DestinationRow,
+    spec: KindSettingsSpec,
+    url: string,
+    given: Record<string, unknown>,
+  ): Pick<DestinationWrite, 'settings' | 'credentials_sealed' | 'credential_names'> {
+    const movedBy =
+      url !== row.url
+        ? 'url'
+        : spec.targetFields.find((f) => f in given && !sameValue(given[f], row.settings[f]));
+    const stored: Record<string, unknown> = { ...row.settings };
+    if (movedBy === undefined) {
+      Object.assign(stored, this.openCredentials(row));
+    } else {
+      const missing = row.credential_names.find((name) => !(name in given));
+      if (missing !== undefined) {
+        throw new InvalidInputError(
+          `settings.${missing}`,
+          `required again when ${movedBy === 'url' ? 'url' : `settings.${movedBy}`} changes: the stored value is only sent where it was given for`,
+        );
+      }
+    }
+    for (const [key, value] of Object.entries(given)) {
+      if (value === null) {
+        delete stored[key];
+      } else {
+        stored[key] = value;
+      }
+    }
+    const { settings, credentials } = spec.parse(stored);
+    return { settings, ...this.sealedCredentials(row.id, credentials) };
+  }
+
+  private sealedCredentials(
+    id: string,
+    credentials: Record<string, string>,
+  ): Pick<DestinationWrite, 'credentials_sealed' | 'credential_names'> {
+    const names = Object.keys(credentials);
+    return {
+      credentials_sealed:
+        names.length === 0
+          ? null
+          : this.secrets.seal(JSON.stringify(credentials), context(id, 'credentials')),
+      credential_names: names,
+    };
+  }
+
+  private openCredentials(row: DestinationRow): Record<string, string> {
+    return row.credentials_sealed === null
+      ? {}
+      : (JSON.parse(this.secrets.open(row.credentials_sealed, context(row.id, 'credentials'))) as Record<
+          string,
+          string
+        >);
   }
 
   private async find(id: string): Promise<DestinationRow> {
@@ -181,8 +312,16 @@ export class DestinationsService {
   }
 }
 
-function context(id: string, what: 'signing' | 'previous' | 'headers'): string {
+function context(id: string, what: 'signing' | 'previous' | 'headers' | 'credentials'): string {
   return `destination:${id}:${what}`;
+}
+
+function kindSpec(kind: DestinationKind): KindSettingsSpec {
+  const spec = KIND_SETTINGS[kind];
+  if (spec === undefined) {
+    throw new InvalidInputError('kind', `${kind} is not available in this version`);
+  }
+  return spec;
 }
 
 function required<T>(field: string, value: T | undefined): T {
@@ -192,12 +331,39 @@ function required<T>(field: string, value: T | undefined): T {
   return value;
 }
 
-function checkedUrl(url: string): string {
-  const result = validateDestinationUrl(url);
-  if (!result.ok) {
-    throw new InvalidInputError('url', result.reason);
+/** Fields that only a webhook has. */
+function webhookOnly(dto: UpdateDestinationDto): void {
+  for (const field of ['signingSecret', 'rotateSigningSecret', 'headers'] as const) {
+    if (dto[field] !== undefined) {
+      throw new InvalidInputError(field, 'only a webhook destination has it; put credentials in settings');
+    }
   }
-  return result.url;
+}
+
+function checkedBatch(
+  spec: KindSettingsSpec,
+  given: BatchDto | undefined,
+  row: DestinationRow | null,
+): { maxEvents: number; maxBytes: number } {
+  const unknown = Object.keys(given ?? {}).find((k) => k !== 'maxEvents' && k !== 'maxBytes');
+  if (unknown !== undefined) {
+    throw new InvalidInputError(`batch.${unknown}`, 'is not a batch setting (maxEvents, maxBytes)');
+  }
+  const maxEvents = given?.maxEvents ?? row?.batch_max_events ?? spec.batch.defaultMaxEvents;
+  const maxBytes = given?.maxBytes ?? row?.batch_max_bytes ?? spec.batch.defaultMaxBytes;
+  if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > spec.batch.maxMaxEvents) {
+    throw new InvalidInputError(
+      'batch.maxEvents',
+      `must be an integer from 1 to ${spec.batch.maxMaxEvents} for a ${spec.kind} destination`,
+    );
+  }
+  if (!Number.isInteger(maxBytes) || maxBytes < 1024 || maxBytes > spec.batch.maxMaxBytes) {
+    throw new InvalidInputError(
+      'batch.maxBytes',
+      `must be an integer from 1024 to ${spec.batch.maxMaxBytes} for a ${spec.kind} destination`,
+    );
+  }
+  return { maxEvents, maxBytes };
 }
 
 function checkedSecret(secret: string): string {
@@ -207,4 +373,16 @@ function checkedSecret(secret: string): string {
     throw new InvalidInputError('signingSecret', (error as Error).message);
   }
   return secret;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'an invalid URL';
+  }
 }

@@ -35,7 +35,8 @@ export interface CompletedVersion {
   documentHash: string;
   failedScopes: ScopeName[];
   /** Where its delivery goes; null makes it wait until the integration has a destination. */
-  destinationId: string | null;
+  /** One delivery per destination; none yet makes one delivery that waits for the integration's first. */
+  destinationIds: string[];
   /** The outcome of each scope of the document (the six and any extras), recorded beside it. */
   scopes: StoredScope[];
 }
@@ -337,7 +338,9 @@ export class AlertVersionRepository {
        outbox AS (
          INSERT INTO deliveries (alert_version_id, alert_row_id, integration_id, destination_id, alert_id, version,
                                  severity_rank, webhook_id, state)
-         SELECT v.id, $7, $9, $10, $11, $8, $12, $17, 'pending' FROM v RETURNING 1)
+         SELECT v.id, $7, $9, t.id, $11, $8, $12, $17, 'pending'
+           FROM v, unnest(CASE WHEN cardinality($10::uuid[]) = 0 THEN ARRAY[NULL::uuid] ELSE $10::uuid[] END) AS t(id)
+         RETURNING 1)
        SELECT EXISTS (SELECT 1 FROM v) AS completed,
               (SELECT count(*) FROM a) + (SELECT count(*) FROM superseded) + (SELECT count(*) FROM scopes)
                 + (SELECT count(*) FROM outbox) AS touched`,
@@ -351,7 +354,7 @@ export class AlertVersionRepository {
         claimed.alertRowId,
         claimed.version,
         claimed.integrationId,
-        done.destinationId,
+        done.destinationIds,
         claimed.alertId,
         claimed.severityRank,
         done.scopes.map((s) => s.scope),

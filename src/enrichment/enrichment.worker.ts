@@ -23,7 +23,7 @@ import { describeError } from '../common/describe-error';
 
 interface CachedIntegration {
   connection: LaceworkConnection;
-  destinationId: string | null;
+  destinationIds: string[];
   /** The scopes each of its alerts is enriched with: the six, then the extras it opted in to. */
   scopes: ScopeName[];
   loadedAt: number;
@@ -225,7 +225,7 @@ export class EnrichmentWorker implements OnApplicationShutdown {
     const row = await this.integrations.find(integrationId);
     const fresh = {
       connection: this.integrations.connectionFor(row),
-      destinationId: row.destinationId,
+      destinationIds: row.destinationIds,
       scopes: scopesFor(row.extraScopes),
       loadedAt: Date.now(),
     };
@@ -253,7 +253,7 @@ export class EnrichmentWorker implements OnApplicationShutdown {
     claimed: ClaimedVersion,
     stored: Map<ScopeName, StoredScope>,
   ): Promise<EnrichmentResult> {
-    const { connection, destinationId, scopes } = await this.connectionFor(claimed.integrationId);
+    const { connection, destinationIds, scopes } = await this.connectionFor(claimed.integrationId);
     if (claimed.storedScopes > 0) {
       for (const row of await this.versions.scopesOf(claimed.id)) {
         stored.set(row.scope, row);
@@ -299,7 +299,7 @@ export class EnrichmentWorker implements OnApplicationShutdown {
       document,
       documentHash: sha256(document),
       failedScopes,
-      destinationId,
+      destinationIds,
       scopes: scopes.map((s) => stored.get(s) as StoredScope),
     });
     if (!completed) {

@@ -156,11 +156,26 @@ export class IntegrationFieldsDto {
   })
   extraScopes?: ExtraScopeName[];
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    nullable: true,
+    description: 'One destination (the same as destinationIds with one entry; null for none)',
+  })
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
-  @IsUUID()
+  @IsUUID('all', { message: 'destinationId must be a UUID' })
   destinationId?: string | null;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Every destination alerts go to (at most 10): each gets every alert version once',
+  })
+  @IsOptional()
+  @IsArray({ message: 'destinationIds must be an array' })
+  @ArrayMaxSize(10, { message: 'destinationIds must have at most 10 entries' })
+  @ArrayUnique({ message: 'destinationIds must not repeat a destination' })
+  @IsUUID('all', { each: true, message: 'destinationIds must hold UUIDs' })
+  destinationIds?: string[];
 }
 
 export class CreateIntegrationDto extends IntegrationFieldsDto {}

@@ -1,5 +1,20 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import {
+  DESTINATION_FORMATS,
+  DESTINATION_KINDS,
+  type DestinationFormat,
+  type DestinationKind,
+} from '../senders/destination-sender';
+
+/** How many alert versions one request may carry. */
+export class BatchDto {
+  @ApiPropertyOptional({ description: 'Most events per request (1 for webhooks)' })
+  maxEvents?: number;
+
+  @ApiPropertyOptional({ description: "Most bytes per request, within the kind's hard limit" })
+  maxBytes?: number;
+}
 
 /** Fields of a destination; create requires name and url (checked by the service so the message names them). */
 export class DestinationFieldsDto {
@@ -10,7 +25,45 @@ export class DestinationFieldsDto {
   @MaxLength(100)
   name?: string;
 
-  @ApiPropertyOptional({ example: 'https://pipeline.internal:8443/lacework', maxLength: 2048 })
+  @ApiPropertyOptional({
+    enum: DESTINATION_KINDS,
+    default: 'webhook',
+    description: 'Where alerts go; fixed once created',
+  })
+  @IsOptional()
+  @IsIn(DESTINATION_KINDS, { message: `kind must be one of ${DESTINATION_KINDS.join(', ')}` })
+  kind?: DestinationKind;
+
+  @ApiPropertyOptional({
+    enum: DESTINATION_FORMATS,
+    default: 'document',
+    description: 'document: the assembled alert byte for byte; ocsf: an OCSF 1.5.0 Detection Finding',
+  })
+  @IsOptional()
+  @IsIn(DESTINATION_FORMATS, { message: `format must be one of ${DESTINATION_FORMATS.join(', ')}` })
+  format?: DestinationFormat;
+
+  @ApiPropertyOptional({
+    description:
+      "The kind's settings (see the README); tokens, keys, passwords and client secrets in it are write-only. A PATCH merges the given fields; a field set to null is removed",
+    type: 'object',
+    additionalProperties: true,
+  })
+  @IsOptional()
+  @IsObject({ message: 'settings must be an object' })
+  settings?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: BatchDto })
+  @IsOptional()
+  @IsObject({ message: 'batch must be an object' })
+  batch?: BatchDto;
+
+  @ApiPropertyOptional({
+    example: 'https://pipeline.internal:8443/lacework',
+    maxLength: 2048,
+    description:
+      'webhook: the receiver; splunk_hec: the collector; elasticsearch: the cluster; sentinel: the data collection endpoint; secops: the feed endpoint; syslog: tls://host:port',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(2048)

@@ -99,7 +99,11 @@ export class WebhookSender implements DestinationSender {
       outcomes.push(
         answer.error === null
           ? { kind: 'delivered' }
-          : { kind: 'retry', error: answer.error, retryAfterMs: answer.retryAfterMs },
+          : {
+              kind: 'retry',
+              error: answer.status === null ? `network error: ${answer.error}` : answer.error,
+              retryAfterMs: answer.retryAfterMs,
+            },
       );
     }
     const last = outcomes[outcomes.length - 1];
