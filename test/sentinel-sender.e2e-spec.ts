@@ -218,6 +218,40 @@ describe('SentinelSender against a fake Entra ID and Logs Ingestion API', () => 
     expect(fake.alerts).toEqual(batch.map((e) => e.body));
   });
 
+  it('on 413 sends the call again in halves, and rejects an event the endpoint refuses alone', async () => {
+    await fake.close();
+    fake = await startFakeSentinel({
+      tenantId: TENANT,
+      clientId: CLIENT,
+      clientSecret: SECRET,
+      dcrImmutableId: DCR,
+      streamName: STREAM,
+      maxBytes: 250_000,
+    });
+    const batch = [1, 2, 3, 4].map((n) => event(n, bigBody(n, 100_000)));
+    const large = event(5, bigBody(5, 300_000));
+    const answer = await sender().sendBatch(destination(fake), [...batch, large]);
+
+    expect(answer.outcomes.slice(0, 4)).toEqual(batch.map(() => ({ kind: 'delivered' })));
+    expect(answer.outcomes[4]).toEqual({
+      kind: 'rejected',
+      error: expect.stringMatching(
+        /^the Logs Ingestion API refused the call as too large: ContentLengthLimitExceeded/,
+      ) as string,
+    });
+    // [1..5] 413 → [1,2,3] 413 → [1,2] 204 → [3] 204 → [4,5] 413 → [4] 204 → [5] 413.
+    expect(fake.calls.map((c) => [c.status, c.rows])).toEqual([
+      [413, 0],
+      [413, 0],
+      [204, 2],
+      [204, 1],
+      [413, 0],
+      [204, 1],
+      [413, 0],
+    ]);
+    expect(fake.alerts).toEqual(batch.map((e) => e.body));
+  });
+
   it('retries after Retry-After on 429, and the events not yet sent with it', async () => {
     fake.failNext(1, 429, 7);
     const send = sender();
@@ -256,6 +290,27 @@ describe('SentinelSender against a fake Entra ID and Logs Ingestion API', () => 
         error: expect.stringMatching(/^no answer: network error/) as string,
       }),
     ]);
+  });
+
+  it('retries when the token endpoint fails for a moment, then delivers', async () => {
+    fake.failTokenNext(1, 503, 4);
+    const send = sender();
+    const failed = await send.sendBatch(destination(fake), events(2));
+    expect(failed.pause).toBeNull();
+    expect(failed.status).toBe(503);
+    expect(failed.outcomes).toEqual(
+      events(2).map(() => ({
+        kind: 'retry',
+        error:
+          'the token endpoint answered HTTP 503: temporarily_unavailable AADSTS50196: The server is busy.',
+        retryAfterMs: 4_000,
+      })),
+    );
+    expect(fake.calls).toHaveLength(0);
+
+    const again = await send.sendBatch(destination(fake), events(2));
+    expect(again.outcomes).toEqual([{ kind: 'delivered' }, { kind: 'delivered' }]);
+    expect(fake.tokenRequests.map((t) => t.status)).toEqual([503, 200]);
   });
 
   it('pauses on 403 when the app lacks the role on the DCR', async () => {

@@ -13,6 +13,8 @@ export interface FakeSentinelOptions {
   clientSecret: string;
   dcrImmutableId: string;
   streamName: string;
+  /** Largest body taken before 413; default 1,000,000 bytes, the API's limit. */
+  maxBytes?: number;
   /** Lifetime of the tokens issued; default 3599 s, like Entra. */
   expiresInSeconds?: number;
 }
@@ -72,6 +74,7 @@ export class FakeSentinel {
   readonly tokenRequests: TokenRequest[] = [];
   private readonly tokens = new Map<string, number>();
   private failures: PlannedFailure[] = [];
+  private tokenFailures: PlannedFailure[] = [];
   private badAlert: ((alert: string) => boolean) | null = null;
   private roleAssigned = true;
   private expiresInSeconds: number;
@@ -113,6 +116,13 @@ export class FakeSentinel {
   failNext(count: number, status: number, retryAfterSeconds: number | null = null): void {
     for (let i = 0; i < count; i += 1) {
       this.failures.push({ status, retryAfterSeconds });
+    }
+  }
+
+  /** The next `count` token requests are answered `status` (Entra having a bad moment), with Retry-After when given. */
+  failTokenNext(count: number, status: number, retryAfterSeconds: number | null = null): void {
+    for (let i = 0; i < count; i += 1) {
+      this.tokenFailures.push({ status, retryAfterSeconds });
     }
   }
 
@@ -184,7 +194,16 @@ export class FakeSentinel {
         timestamp: new Date().toISOString(),
       });
     };
-    if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+    const planned = this.tokenFailures.shift();
+    if (planned !== undefined) {
+      record.status = planned.status;
+      sendJson(
+        res,
+        planned.status,
+        { error: 'temporarily_unavailable', error_description: 'AADSTS50196: The server is busy.' },
+        planned.retryAfterSeconds === null ? {} : { 'retry-after': String(planned.retryAfterSeconds) },
+      );
+    } else if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
       refuse(
         400,
         'invalid_request',
@@ -288,7 +307,7 @@ export class FakeSentinel {
       );
       return;
     }
-    if (body.length > FAKE_SENTINEL_MAX_BYTES) {
+    if (body.length > (this.opts.maxBytes ?? FAKE_SENTINEL_MAX_BYTES)) {
       fail(413, 'ContentLengthLimitExceeded', `The request is ${body.length} bytes, above the 1 MB limit.`);
       return;
     }
