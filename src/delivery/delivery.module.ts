@@ -6,8 +6,7 @@ import { DeliveryWorker } from './delivery.worker';
 import { DestinationRepository } from './destination.repository';
 import { DestinationsController } from './destinations.controller';
 import { DestinationsService } from './destinations.service';
-import { DestinationSenders } from './senders/destination-kinds';
-import { WebhookSender } from './senders/webhook.sender';
+import { DestinationSenders, SENDER_CLASSES } from './senders/destination-kinds';
 
 @Module({
   controllers: [DestinationsController, DeliveriesController],
@@ -17,7 +16,7 @@ import { WebhookSender } from './senders/webhook.sender';
     DeliveryRepository,
     DeliveriesService,
     DeliveryWorker,
-    WebhookSender,
+    ...SENDER_CLASSES,
     DestinationSenders,
   ],
   exports: [DeliveryWorker, DestinationsService],

@@ -18,6 +18,7 @@ import { applyAttempt, AttemptOutcome } from './delivery-state';
 import { isHeldPause, refusedReason } from './destination-pause';
 import { DestinationRepository, DestinationRow } from './destination.repository';
 import { DestinationsService } from './destinations.service';
+import { renderOcsfFinding } from './formats/ocsf.format';
 import { renderBody, RenderInput } from './formats/render';
 import { DestinationSenders } from './senders/destination-kinds';
 import type {
@@ -353,7 +354,7 @@ export class DeliveryWorker implements OnApplicationShutdown {
           version: item.version,
           severity: severityWord(item.severity_rank),
           timeMs: new Date(item.start_time).getTime(),
-          body: renderBody(destination.kind, destination.format, input, renderOcsf),
+          body: renderBody(destination.kind, destination.format, input, renderOcsfFinding),
           consoleUrl,
         });
       } catch (error) {
@@ -461,7 +462,7 @@ export class DeliveryWorker implements OnApplicationShutdown {
 
 /** What the state machine makes of a sender's outcome for one event. */
 function toAttemptOutcome(outcome: EventOutcome, answer: BatchAnswer | null): AttemptOutcome {
-  if (answer?.pause !== null && outcome.kind === 'not_sent') {
+  if (answer !== null && answer.pause !== null && outcome.kind === 'not_sent') {
     return answer.pause.gone === true ? { kind: 'gone' } : { kind: 'paused', message: answer.pause.reason };
   }
   switch (outcome.kind) {
@@ -477,8 +478,4 @@ function toAttemptOutcome(outcome: EventOutcome, answer: BatchAnswer | null): At
     case 'not_sent':
       return { kind: 'not_sent' };
   }
-}
-
-function renderOcsf(_input: RenderInput): string {
-  throw new Error('the OCSF rendering is not built in yet');
 }

@@ -317,11 +317,7 @@ function context(id: string, what: 'signing' | 'previous' | 'headers' | 'credent
 }
 
 function kindSpec(kind: DestinationKind): KindSettingsSpec {
-  const spec = KIND_SETTINGS[kind];
-  if (spec === undefined) {
-    throw new InvalidInputError('kind', `${kind} is not available in this version`);
-  }
-  return spec;
+  return KIND_SETTINGS[kind];
 }
 
 function required<T>(field: string, value: T | undefined): T {
