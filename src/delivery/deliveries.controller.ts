@@ -38,7 +38,7 @@ export class DeliveriesController {
     return this.deliveries.replay(dto);
   }
 
-  /** Sends the newest version of an alert again. */
+  /** Sends the newest version of an alert again, to every destination it went to (the answer shows the first). */
   @Post('alerts/:id/redeliver')
   @HttpCode(202)
   redeliver(@Param('id') id: string): Promise<DeliveryView> {

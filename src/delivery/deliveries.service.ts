@@ -83,9 +83,14 @@ export class DeliveriesService {
       throw new NotFoundError(`alert ${alertRowId} not found`);
     }
     const latest = await this.deliveries.latestForAlert(alertRowId);
-    if (latest === null) {
+    if (latest.length === 0) {
       throw new ConflictError(`alert ${alertRowId} has no delivery yet (not assembled, filtered or gone)`);
     }
-    return this.retry(latest.id);
+    // Every destination the newest version went to gets it again; the answer shows the first.
+    const views: DeliveryView[] = [];
+    for (const delivery of latest) {
+      views.push(await this.retry(delivery.id));
+    }
+    return views[0];
   }
 }

@@ -355,13 +355,14 @@ export class DeliveryRepository {
     return rows[0]?.n ?? 0;
   }
 
-  /** The delivery of an alert's newest version that has one. */
-  async latestForAlert(alertRowId: string): Promise<DeliveryRow | null> {
-    const rows: DeliveryRow[] = await this.dataSource.query(
-      `SELECT * FROM deliveries WHERE alert_row_id = $1 ORDER BY version DESC, created_at DESC LIMIT 1`,
+  /** The deliveries (one per destination) of an alert's newest version that has any, newest first. */
+  async latestForAlert(alertRowId: string): Promise<DeliveryRow[]> {
+    return this.dataSource.query(
+      `SELECT * FROM deliveries
+        WHERE alert_row_id = $1 AND version = (SELECT max(version) FROM deliveries WHERE alert_row_id = $1)
+        ORDER BY created_at DESC, id`,
       [alertRowId],
     );
-    return rows[0] ?? null;
   }
 
   async alertExists(alertRowId: string): Promise<boolean> {
