@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../../common/domain.errors';
+import { classifyAddress, parseIpLiteral } from '../../common/net/ip-policy';
 import { hasControlCharacter } from '../../common/text';
 import { validateDestinationUrl } from '../destination-url';
 import type { DestinationKind } from './destination-sender';
@@ -153,4 +154,41 @@ export function optionalPem(
     );
   }
   return value;
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  if (hostname === 'localhost') {
+    return true;
+  }
+  const bare = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+  return parseIpLiteral(bare) !== null && classifyAddress(bare) === 'loopback';
+}
+
+/**
+ * Checks an endpoint that receives credentials: https, or plain http only to a loopback host (a local relay or a
+ * test double), with no path, query or fragment. Returns its origin.
+ * @throws InvalidInputError naming `field`
+ */
+export function checkCredentialedOrigin(input: string, field: string): string {
+  const verdict = validateDestinationUrl(input);
+  if (!verdict.ok) {
+    throw new InvalidInputError(field, verdict.reason);
+  }
+  const url = new URL(verdict.url);
+  if (url.protocol !== 'https:' && !isLoopbackHost(url.hostname)) {
+    throw new InvalidInputError(field, 'must use https (plain http only to a loopback host)');
+  }
+  if (url.pathname !== '/' || url.search !== '') {
+    throw new InvalidInputError(
+      field,
+      `must be an origin only, without a path or query (e.g. ${url.origin})`,
+    );
+  }
+  return url.origin;
+}
+
+/** True when plain http to this URL's host is acceptable (loopback only). */
+export function isHttpsOrLoopback(input: string): boolean {
+  const url = new URL(input);
+  return url.protocol === 'https:' || isLoopbackHost(url.hostname);
 }

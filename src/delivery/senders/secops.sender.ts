@@ -10,7 +10,7 @@ import {
   pausedAnswer,
 } from './destination-sender';
 import { SECOPS_MAX_REQUEST_BYTES, SECOPS_SETTINGS } from './secops.settings';
-import { CallResult, CallVerdict, safeText, sendBatchInCalls } from './sentinel.sender';
+import { CallResult, CallVerdict, safeText, sendBatchInCalls } from './batch-calls';
 
 const SERVICE = 'Google SecOps';
 

@@ -1,7 +1,12 @@
 import { InvalidInputError } from '../../common/domain.errors';
 import { validateDestinationUrl } from '../destination-url';
-import { KindSettingsSpec, ParsedSettings, rejectUnknownFields, requiredString } from './kind-settings';
-import { isHttpsOrLoopback } from './sentinel.settings';
+import {
+  isHttpsOrLoopback,
+  KindSettingsSpec,
+  ParsedSettings,
+  rejectUnknownFields,
+  requiredString,
+} from './kind-settings';
 
 /** importPushLogs's hard limit on one request's body. */
 export const SECOPS_MAX_REQUEST_BYTES = 4_000_000;
