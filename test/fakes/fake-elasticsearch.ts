@@ -11,6 +11,10 @@ export interface ElasticsearchRequest {
   body: string;
   bytes: number;
   status: number;
+  /** Date.now() when the whole request had arrived. */
+  at: number;
+  /** Date.now() when the answer had been written, or the client had gone away; null until then. */
+  answeredAt: number | null;
 }
 
 /** Decides whether a document fails its mapping: the reason in words, or null to store it. */
@@ -46,6 +50,13 @@ export interface FakeElasticsearch {
   failDocuments(rule: MappingRule | null): void;
   /** Items written to this index get 403 `security_exception` (a key without write privilege on it). */
   denyIndex(index: string): void;
+  /**
+   * Bulk requests are applied on arrival but answered only after `delay` ms, or, with `hold`, once
+   * `releaseAnswers()` is called: a cluster that is slow to reply while the client waits. 0 answers at once.
+   */
+  delayAnswers(delay: number | 'hold'): void;
+  /** Writes every held answer now. */
+  releaseAnswers(): void;
   close(): Promise<void>;
 }
 
@@ -143,6 +154,9 @@ export async function startFakeElasticsearch(
   let mappingRule: MappingRule | null = null;
   let seqNo = 0;
   let autoId = 0;
+  let answerDelay: number | 'hold' = 0;
+  const held = new Set<() => void>();
+  const timers = new Set<NodeJS.Timeout>();
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -156,17 +170,45 @@ export async function startFakeElasticsearch(
         body: raw.toString('utf8'),
         bytes: raw.length,
         status: 0,
+        at: Date.now(),
+        answeredAt: null,
       };
       requests.push(record);
       const { status, body, headers } = answer(req, raw);
       record.status = status;
       const text = body === null ? '' : JSON.stringify(body);
-      res.writeHead(status, {
-        ...(body === null ? {} : { 'content-type': 'application/json' }),
-        'x-elastic-product': 'Elasticsearch',
-        ...headers,
+      const write = (): void => {
+        held.delete(write);
+        if (record.answeredAt !== null) {
+          return;
+        }
+        record.answeredAt = Date.now();
+        if (res.destroyed) {
+          return;
+        }
+        res.writeHead(status, {
+          ...(body === null ? {} : { 'content-type': 'application/json' }),
+          'x-elastic-product': 'Elasticsearch',
+          ...headers,
+        });
+        res.end(text);
+      };
+      // A client that gives up (or dies) ends the wait; the request stays applied.
+      res.once('close', () => {
+        record.answeredAt ??= Date.now();
+        held.delete(write);
       });
-      res.end(text);
+      if (answerDelay === 'hold') {
+        held.add(write);
+      } else if (answerDelay > 0) {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          write();
+        }, answerDelay);
+        timers.add(timer);
+      } else {
+        write();
+      }
     });
   });
 
@@ -489,7 +531,20 @@ export async function startFakeElasticsearch(
     denyIndex(index) {
       denied.add(index);
     },
+    delayAnswers(delay) {
+      answerDelay = delay;
+    },
+    releaseAnswers() {
+      for (const write of [...held]) {
+        write();
+      }
+    },
     close() {
+      for (const timer of timers) {
+        clearTimeout(timer);
+      }
+      timers.clear();
+      held.clear();
       server.closeAllConnections();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -70,6 +70,15 @@ export interface FakeSplunkHec {
   /** Acks turn true this long after the events were indexed; `never` keeps them false. */
   setAckDelay(delay: number | 'never'): void;
   disableToken(token: string): void;
+  /** Envelopes whose `event` text the rule picks are invalid data (code 6 with their `invalid-event-number`). */
+  rejectEvents(rule: ((rawEvent: string) => boolean) | null): void;
+  /**
+   * Event requests are indexed on arrival but answered only after `delay` ms, or, with `hold`, once
+   * `releaseAnswers()` is called: a collector slow to reply while the client waits. 0 answers at once.
+   */
+  delayAnswers(delay: number | 'hold'): void;
+  /** Writes every held answer now. */
+  releaseAnswers(): void;
 }
 
 interface HecError {
@@ -238,6 +247,10 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions): Promise
   const channels = new Map<string, Map<string, { next: number; pending: Map<number, number | null> }>>();
   const received: IndexedHecEvent[] = [];
   const requests: RecordedHecRequest[] = [];
+  let rejectRule: ((rawEvent: string) => boolean) | null = null;
+  let answerDelay: number | 'hold' = 0;
+  const held = new Set<() => void>();
+  const timers = new Set<NodeJS.Timeout>();
 
   const channelState = (token: string, channel: string) => {
     let perToken = channels.get(token);
@@ -305,6 +318,9 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions): Promise
     const rawEvent = members.get('event');
     if (rawEvent === undefined) {
       return HEC_ERRORS.eventRequired;
+    }
+    if (rejectRule?.(rawEvent) === true) {
+      return HEC_ERRORS.invalidFormat;
     }
     const event = parsed.event;
     if (event === null || (typeof event === 'string' && event.trim() === '')) {
@@ -517,8 +533,29 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions): Promise
         status: answer.status,
         reply,
       });
-      res.writeHead(answer.status, { 'content-type': 'application/json; charset=UTF-8', ...answer.headers });
-      res.end(reply);
+      const write = (): void => {
+        held.delete(write);
+        if (!res.destroyed && !res.writableEnded) {
+          res.writeHead(answer.status, {
+            'content-type': 'application/json; charset=UTF-8',
+            ...answer.headers,
+          });
+          res.end(reply);
+        }
+      };
+      const isEvent = EVENT_PATHS.has(new URL(req.url ?? '/', 'http://fake').pathname);
+      if (!isEvent || answerDelay === 0) {
+        write();
+      } else if (answerDelay === 'hold') {
+        held.add(write);
+        res.once('close', () => held.delete(write));
+      } else {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          write();
+        }, answerDelay);
+        timers.add(timer);
+      }
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -539,6 +576,10 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions): Promise
     eventRequests: () => requests.filter((r) => EVENT_PATHS.has(r.path)),
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of timers) {
+          clearTimeout(timer);
+        }
+        held.clear();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
@@ -560,6 +601,17 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions): Promise
     },
     setAckDelay(delay) {
       ackDelay = delay;
+    },
+    delayAnswers(delay) {
+      answerDelay = delay;
+    },
+    releaseAnswers() {
+      for (const write of [...held]) {
+        write();
+      }
+    },
+    rejectEvents(rule) {
+      rejectRule = rule;
     },
     disableToken(token) {
       const known = tokens.get(token);

@@ -1,0 +1,208 @@
+import { FakeElasticsearch, startFakeElasticsearch } from './fakes/fake-elasticsearch';
+import { FakeLacework, generateAlerts } from './fakes/fake-lacework';
+import { FakeSplunkHec, startFakeSplunkHec } from './fakes/fake-splunk-hec';
+import { spawnService, SpawnedService } from './setup/spawn-service';
+import { KEY } from './setup/sync-helpers';
+import { ADMIN_TOKEN, SECRETS_KEY } from './setup/test-app';
+import { createTestDatabase, TestDatabase } from './setup/test-database';
+import { hourStart, waitFor } from './setup/wait';
+
+const HOUR = 3_600_000;
+const ALERTS = 20;
+const BATCH = 10;
+const HEC_TOKEN = '5c2d3a1e-7f4b-4e0a-9a55-1b2c3d4e5f60';
+const API_KEY = Buffer.from('VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw').toString('base64');
+const ES_INDEX = 'lacework-alerts';
+
+interface Row {
+  id: string;
+  state: string;
+  document: string;
+  start_time: Date;
+}
+
+/**
+ * SIGKILL of the built service while a batch request is out at a Splunk HEC or Elasticsearch destination that has
+ * already taken the events but not yet answered: after a restart nothing is lost, and Elasticsearch (create with the
+ * delivery id as `_id`) keeps exactly one document per delivery.
+ */
+describe('crash with a batch in flight to splunk_hec and elasticsearch', () => {
+  let db: TestDatabase;
+  let lacework: FakeLacework;
+  const services: SpawnedService[] = [];
+
+  const env = (): Record<string, string> => ({
+    DATABASE_URL: db.url,
+    ADMIN_API_TOKEN: ADMIN_TOKEN,
+    SECRETS_KEY,
+    LOG_LEVEL: 'info',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SCHEDULER_TICK_MS: '50',
+    LEASE_SECONDS: '2',
+    LACEWORK_EXTRA_ALLOWED_HOSTS: '127.0.0.1',
+    LACEWORK_RETRY_BASE_MS: '5',
+    LACEWORK_BUDGET_WINDOW_MS: '10000',
+    DELIVERY_RETRY_SCALE: '0.0001',
+    CIRCUIT_PROBE_AFTER_MS: '300',
+    // One request per destination at a time: the held batch is the only one out when the service dies.
+    DELIVERY_CONCURRENCY: '2',
+  });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+
+  beforeEach(async () => {
+    lacework = await FakeLacework.start();
+    lacework.addKey(KEY);
+  });
+
+  afterEach(async () => {
+    for (const s of services.splice(0)) {
+      await s.kill('SIGKILL');
+    }
+    await lacework.close();
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  const call = async (url: string, method: string, path: string, body: unknown): Promise<{ id: string }> => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (res.status >= 300) {
+      throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    }
+    return (await res.json()) as { id: string };
+  };
+
+  const rows = (integrationId: string): Promise<Row[]> =>
+    db.query<Row>(
+      `SELECT d.id, d.state, v.document, v.start_time FROM deliveries d
+         JOIN alert_versions v ON v.id = d.alert_version_id WHERE d.integration_id = $1`,
+      [integrationId],
+    );
+
+  /**
+   * Starts the service, creates the destination (disabled) and an integration, waits until every alert waits for
+   * delivery, enables the destination and waits for `inFlight` to see the first request out; then kills the service
+   * with SIGKILL and starts a second one.
+   */
+  const crashMidBatch = async (
+    destination: Record<string, unknown>,
+    inFlight: () => boolean,
+    afterKill: () => void,
+  ): Promise<{ integrationId: string; second: SpawnedService }> => {
+    lacework.addAlerts(generateAlerts(ALERTS, { start: hourStart(3 * HOUR), hours: 2, firstId: 700_000 }));
+    const first = spawnService(env());
+    services.push(first);
+    const url = await first.ready();
+    const dest = await call(url, 'POST', '/api/v1/destinations', {
+      name: `crash-${Math.random().toString(36).slice(2)}`,
+      enabled: false,
+      batch: { maxEvents: BATCH },
+      ...destination,
+    });
+    const integration = await call(url, 'POST', '/api/v1/integrations', {
+      name: `crash-${Math.random().toString(36).slice(2)}`,
+      organizationUrl: lacework.url,
+      ...KEY,
+      requestsPerHour: 100000,
+      destinationIds: [dest.id],
+    });
+    await waitFor(
+      async () => (await rows(integration.id)).filter((r) => r.state === 'pending').length === ALERTS,
+      30_000,
+      'every alert to wait for delivery',
+    );
+    await call(url, 'PATCH', `/api/v1/destinations/${dest.id}`, { enabled: true });
+    await waitFor(inFlight, 20_000, 'a batch request to be out');
+    first.child.kill('SIGKILL');
+    await first.exited();
+    afterKill();
+    const second = spawnService(env());
+    services.push(second);
+    await second.ready();
+    await waitFor(
+      async () => (await rows(integration.id)).filter((r) => r.state === 'delivered').length === ALERTS,
+      30_000,
+      `all ${ALERTS} deliveries after the restart`,
+    );
+    return { integrationId: integration.id, second };
+  };
+
+  it('elasticsearch: every delivery stored exactly once, the resent batch answered 409', async () => {
+    const es: FakeElasticsearch = await startFakeElasticsearch({ apiKeys: [API_KEY] });
+    try {
+      es.delayAnswers('hold');
+      const { integrationId, second } = await crashMidBatch(
+        {
+          kind: 'elasticsearch',
+          url: es.url,
+          settings: { index: ES_INDEX, auth: 'api_key', apiKey: API_KEY },
+        },
+        () => es.requests.length === 1,
+        () => es.delayAnswers(0),
+      );
+      await second.kill('SIGTERM');
+      const [cut] = es.requests;
+      const idsOf = (body: string): string[] =>
+        body
+          .split('\n')
+          .filter((line, i) => i % 2 === 0 && line !== '')
+          .map((line) => (JSON.parse(line) as { create: { _id: string } }).create._id);
+      const cutIds = idsOf(cut.body);
+      expect(cutIds).toHaveLength(BATCH);
+      const stored = await rows(integrationId);
+      const documents = es.documents(ES_INDEX);
+      // One document per delivery, under its id, and nothing else.
+      expect([...documents.keys()].sort()).toEqual(stored.map((r) => r.id).sort());
+      for (const row of stored) {
+        expect(documents.get(row.id)).toBe(
+          `{"@timestamp":${JSON.stringify(row.start_time.toISOString())},${row.document.slice(1)}`,
+        );
+      }
+      // The cut batch had been stored; after the restart it went again and met its own documents.
+      const sentAfter = es.requests.slice(1).flatMap((r) => idsOf(r.body));
+      expect(cutIds.every((id) => sentAfter.includes(id))).toBe(true);
+      expect(sentAfter.length).toBeGreaterThanOrEqual(ALERTS);
+    } finally {
+      await es.close();
+    }
+  }, 60_000);
+
+  it('splunk_hec: every alert indexed at least once; only the cut batch is indexed twice', async () => {
+    const hec: FakeSplunkHec = await startFakeSplunkHec({ tokens: [{ token: HEC_TOKEN }] });
+    try {
+      hec.delayAnswers('hold');
+      const { integrationId, second } = await crashMidBatch(
+        { kind: 'splunk_hec', url: hec.eventUrl, settings: { token: HEC_TOKEN } },
+        () => hec.eventRequests().length === 1,
+        () => hec.delayAnswers(0),
+      );
+      await second.kill('SIGTERM');
+      const stored = await rows(integrationId);
+      const counts = new Map<string, number>();
+      for (const event of hec.received) {
+        counts.set(event.rawEvent, (counts.get(event.rawEvent) ?? 0) + 1);
+      }
+      for (const row of stored) {
+        expect(counts.get(row.document) ?? 0).toBeGreaterThanOrEqual(1);
+      }
+      expect(counts.size).toBe(ALERTS);
+      // HEC has no idempotency: the batch out at the kill was indexed, never answered, and sent again.
+      const duplicated = [...counts.values()].filter((n) => n > 1);
+      const cutBatch = hec.eventRequests()[0].body.split('\n').length;
+      expect(cutBatch).toBe(BATCH);
+      expect(duplicated).toEqual(Array.from({ length: BATCH }, () => 2));
+      expect(hec.received).toHaveLength(ALERTS + BATCH);
+    } finally {
+      await hec.close();
+    }
+  }, 60_000);
+});
