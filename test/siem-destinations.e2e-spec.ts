@@ -169,7 +169,7 @@ describe('SIEM destinations through the whole pipeline: Lacework to sync, enrich
         enabled,
       });
 
-    it('stores each alert as a row whose Alert is the document, honours a 429 Retry-After, one token', async () => {
+    it('stores each alert as a row whose Alert is the document, retries a call throttled with 429 Retry-After, one token', async () => {
       lacework.addAlerts(generateAlerts(4, { start: hourStart(3 * HOUR), hours: 2, firstId: 110_000 }));
       sentinel.failNext(1, 429, 1);
       const destinationId = await createSentinel(false);
