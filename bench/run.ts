@@ -1,6 +1,9 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { writeReportSection } from './bench-support';
 import { budgetScenarios } from './budget-bench';
+import { destinationRates, destinationsTable } from './destinations-bench';
 import { boundedMemory } from './memory-bench';
 import { postgresAnswers } from '../test/setup/global-setup';
 import {
@@ -18,6 +21,8 @@ const START = '<!-- pipeline:start -->';
 const END = '<!-- pipeline:end -->';
 const BUDGET_START = '<!-- budget-limiters:start -->';
 const BUDGET_END = '<!-- budget-limiters:end -->';
+const DESTINATIONS_START = '<!-- destinations:start -->';
+const DESTINATIONS_END = '<!-- destinations:end -->';
 
 /** Replaces the section between `start` and `end` in BENCHMARKS.md, or appends it. */
 function writeSection(start: string, end: string, body: string): void {
@@ -47,6 +52,32 @@ async function budgetSection(adminUrl: string, log: (line: string) => void): Pro
   );
 }
 
+/** Deliveries per second of each destination kind, batching off and on; `npm run bench -- --destinations` runs only this. */
+async function destinationsSection(
+  adminUrl: string,
+  quick: boolean,
+  log: (line: string) => void,
+): Promise<void> {
+  const n = quick ? 1000 : 2000;
+  const capMs = quick ? 5_000 : 8_000;
+  log(`deliveries per second of each destination kind (backlog of ${n}, at most ${capMs / 1000} s each) ...`);
+  const load = loadavg()[0];
+  const result = await destinationRates(adminUrl, n, capMs, log);
+  const table = destinationsTable(result);
+  log('\n' + table + '\n');
+  const skipped = result.skipped.length > 0 ? `\n\nNot measured: ${result.skipped.join('; ')}.` : '';
+  await writeReportSection(
+    join(process.cwd(), 'BENCHMARKS.md'),
+    DESTINATIONS_START,
+    DESTINATIONS_END,
+    `## Destination kinds (\`npm run bench -- --destinations\`)
+
+Measured ${new Date().toISOString().slice(0, 10)} on this 2-core machine (load average ${load.toFixed(1)} at the start: other work shared it), through the delivery worker of the service spawned from \`dist/\` and PostgreSQL, each kind against its fake on 127.0.0.1 (syslog against a real rsyslogd over TLS). ${result.deliveries} alert versions assembled once by the pipeline from the fake Lacework (documents of ${result.meanDocumentBytes} bytes on average, \`document\` format) are queued at once as pending deliveries to a new destination; the rate is deliveries / (last \`delivered_at\` - queue time), over the whole backlog, or over the first ${result.capMs / 1000} s where draining it takes longer (the rest of the backlog then still pending). Default delivery concurrency (8 requests, 4 per destination). Requests: what the fake received. The webhook is measured first and again last, as load drifts; ratios are to the faster of the two. Goal: batching kinds at least 5x the webhook's rate.
+
+${table}${skipped}`,
+  );
+}
+
 function fmt(n: number, digits = 1): string {
   return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
 }
@@ -59,6 +90,11 @@ async function main(): Promise<void> {
   const ADMIN_URL = onPostgres ? BENCH_DATABASE_URL : EMBEDDED_DATABASE;
   if (process.argv.includes('--budget')) {
     await budgetSection(ADMIN_URL, log);
+    await stopEmbeddedDatabases();
+    return;
+  }
+  if (process.argv.includes('--destinations')) {
+    await destinationsSection(ADMIN_URL, quick, log);
     await stopEmbeddedDatabases();
     return;
   }
@@ -185,6 +221,7 @@ async function main(): Promise<void> {
     `## Pipeline (\`npm run bench\`)\n\nMeasured ${new Date().toISOString().slice(0, 10)} on this 2-core machine against the fake Lacework and the fake downstream on 127.0.0.1, the service spawned from \`dist/\` on ${databaseName}.\n\n${table}`,
   );
   await budgetSection(ADMIN_URL, log);
+  await destinationsSection(ADMIN_URL, quick, log);
   await stopEmbeddedDatabases();
 }
 
