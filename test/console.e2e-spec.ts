@@ -484,6 +484,103 @@ describe('web console (Chromium)', () => {
     }
   });
 
+  it('creates a destination of each other kind through the form, with the setting names the API takes', async () => {
+    const cases: {
+      name: string;
+      kind: string;
+      url: string;
+      fill: [label: string, value: string][];
+      select?: [label: string, value: string][];
+      expected: Record<string, unknown>;
+    }[] = [
+      {
+        name: 'elastic',
+        kind: 'elasticsearch',
+        url: 'http://127.0.0.1:9200',
+        select: [['Authentication', 'basic']],
+        fill: [
+          ['Index or data stream', 'lacework-alerts'],
+          ['Username', 'connector'],
+          ['Password', 'elastic-password-1'],
+        ],
+        expected: {
+          settings: { index: 'lacework-alerts', auth: 'basic', username: 'connector' },
+          credentialNames: ['password'],
+        },
+      },
+      {
+        name: 'sentinel',
+        kind: 'sentinel',
+        url: 'http://127.0.0.1:9443',
+        fill: [
+          ['Tenant ID', '11111111-2222-3333-4444-555555555555'],
+          ['Client (application) ID', '66666666-7777-8888-9999-000000000000'],
+          ['Client secret', 'sentinel-secret-1'],
+          ['Data collection rule immutable ID', `dcr-${'a'.repeat(32)}`],
+          ['Stream name', 'Custom-LaceworkAlerts_CL'],
+        ],
+        expected: {
+          settings: {
+            tenantId: '11111111-2222-3333-4444-555555555555',
+            streamName: 'Custom-LaceworkAlerts_CL',
+            authorityHost: 'https://login.microsoftonline.com',
+          },
+          credentialNames: ['clientSecret'],
+        },
+      },
+      {
+        name: 'secops',
+        kind: 'secops',
+        url: 'http://127.0.0.1:9444/v1alpha/projects/1/locations/us/instances/i/feeds/f:importPushLogs',
+        fill: [
+          ['API key', 'secops-key-1'],
+          ['Feed secret', 'secops-secret-1'],
+        ],
+        expected: { settings: {}, credentialNames: ['apiKey', 'secret'] },
+      },
+      {
+        name: 'syslog',
+        kind: 'syslog',
+        url: 'tls://127.0.0.1:6514',
+        select: [['Facility', 'local3']],
+        fill: [
+          ['App name', 'lacework'],
+          ['Hostname', 'connector-1'],
+        ],
+        expected: {
+          settings: { facility: 'local3', appName: 'lacework', hostname: 'connector-1' },
+          credentialNames: [],
+        },
+      },
+    ];
+    await open(admin, 'destinations', 'Destinations');
+    for (const c of cases) {
+      await admin.getByRole('button', { name: 'Add a destination' }).click();
+      await admin.getByLabel('Kind', { exact: true }).selectOption(c.kind);
+      await admin.getByLabel('Name', { exact: true }).fill(c.name);
+      await admin.locator('form input[inputmode="url"]').fill(c.url);
+      for (const [label, value] of c.select ?? []) {
+        await admin.getByLabel(label, { exact: true }).selectOption(value);
+      }
+      for (const [label, value] of c.fill) {
+        await admin.getByLabel(label, { exact: true }).fill(value);
+      }
+      await admin.getByRole('button', { name: 'Create', exact: true }).click();
+      await admin.getByText(`Created ${c.name}.`).waitFor();
+      const saved = (await api(base, 'GET', '/api/v1/destinations')).json.items.find(
+        (d: { name: string }) => d.name === c.name,
+      );
+      expect({ name: c.name, ...saved }).toMatchObject({ name: c.name, kind: c.kind, ...c.expected });
+    }
+    await admin.locator('tr[data-destination="syslog"]').getByText('Syslog over TLS').waitFor();
+    expect(await admin.locator('tr[data-destination="elastic"]').textContent()).toContain(
+      'Elasticsearch / OpenSearch',
+    );
+    expect(await admin.content()).not.toMatch(
+      /elastic-password-1|sentinel-secret-1|secops-key-1|secops-secret-1/,
+    );
+  });
+
   it('sends an integration to several destinations chosen with checkboxes', async () => {
     await open(admin, 'integrations', 'Integrations');
     await admin.getByRole('button', { name: 'Edit acme' }).click();
