@@ -1,8 +1,9 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Page, Response } from 'playwright-core';
 import { FakeDownstream } from './fakes/fake-downstream';
 import { FakeLacework, generateAlerts } from './fakes/fake-lacework';
+import { startFakeSplunkHec } from './fakes/fake-splunk-hec';
 import { axeViolations, Browser, launchBrowser } from './setup/browser';
 import { api, Cluster } from './setup/cluster';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
@@ -19,6 +20,7 @@ const XSS_TYPE = '<script>window.__xss=2</script>';
 const KEY = { keyId: 'CONSOLE_KEY_00000000000000000000', secret: '_console_secret_abcdefghijklmnop' };
 const OTHER_KEY = { keyId: 'REVOKED_KEY_00000000000000000000', secret: '_revoked_secret_abcdefghijklmnop' };
 const ALERTS = 12;
+const HEC_TOKEN = 'c0ffee00-5eed-4abc-9def-0123456789ab';
 
 jest.setTimeout(180_000);
 
@@ -139,7 +141,7 @@ describe('web console (Chromium)', () => {
     integrationId = (await api(base, 'GET', '/api/v1/integrations')).json.items[0].id;
 
     await admin.getByRole('button', { name: 'Edit acme' }).click();
-    await admin.getByLabel('Destination', { exact: true }).selectOption({ label: 'pipeline' });
+    await admin.getByRole('checkbox', { name: 'pipeline (Webhook)' }).check();
     await admin.getByRole('button', { name: 'Save changes' }).click();
     await admin.getByText('Saved.').waitFor();
     expect((await api(base, 'GET', `/api/v1/integrations/${integrationId}`)).json.destinationId).toBe(
@@ -222,6 +224,14 @@ describe('web console (Chromium)', () => {
     await admin.locator('#replay-go').click();
     await admin.getByText(`Replaying ${ALERTS} deliveries.`).waitFor();
     await waitFor(() => downstream.uniqueIds().size === ALERTS, 60_000, 'every alert delivered');
+    // The receiver has them a moment before their rows say delivered: the list below is read once.
+    await waitFor(
+      async () =>
+        (await db.query(`SELECT count(*)::int AS n FROM deliveries WHERE state = 'delivered'`))[0].n ===
+        ALERTS,
+      30_000,
+      'every delivery marked delivered',
+    );
     await admin.getByLabel('State', { exact: true }).selectOption('delivered');
     await admin.getByRole('button', { name: 'Apply' }).click();
     await admin
@@ -353,6 +363,240 @@ describe('web console (Chromium)', () => {
     }
     await signInPage.close();
     expect(found).toEqual({});
+  });
+
+  it('switches the form by kind, creates a Splunk HEC destination, tests it, and never shows its token back', async () => {
+    const hec = await startFakeSplunkHec({ tokens: [{ token: HEC_TOKEN }] });
+    const answers: Promise<string>[] = [];
+    const onResponse = (response: Response): void => {
+      if (response.url().includes('/api/')) {
+        answers.push(response.text().catch(() => ''));
+      }
+    };
+    admin.on('response', onResponse);
+    const seriousViolations = async (): Promise<unknown[]> =>
+      (await axeViolations(admin)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    try {
+      await open(admin, 'destinations', 'Destinations');
+      await admin.locator('tr[data-destination="pipeline"]').waitFor();
+      await admin.getByRole('button', { name: 'Add a destination' }).click();
+      const kind = admin.getByLabel('Kind', { exact: true });
+
+      // Each kind shows its own fields; elasticsearch's follow the auth choice.
+      await kind.selectOption('elasticsearch');
+      await admin.getByLabel('Cluster URL').waitFor();
+      expect(await admin.getByLabel('API key (encoded)').isVisible()).toBe(true);
+      expect(await admin.getByLabel('Username', { exact: true }).isVisible()).toBe(false);
+      await admin.getByLabel('Authentication').selectOption('basic');
+      expect(await admin.getByLabel('Username', { exact: true }).isVisible()).toBe(true);
+      expect(await admin.getByLabel('API key (encoded)').isVisible()).toBe(false);
+      await kind.selectOption('syslog');
+      expect(await admin.getByLabel('Facility').inputValue()).toBe('local0');
+      await kind.selectOption('webhook');
+      expect(await admin.getByLabel(/^Batch:/).count()).toBe(0);
+
+      await kind.selectOption('splunk_hec');
+      expect(await admin.getByLabel('Webhook URL').count()).toBe(0);
+      await admin.getByLabel('Name', { exact: true }).fill('splunk');
+      await admin.getByLabel('Format', { exact: true }).selectOption('ocsf');
+      await admin.getByLabel('Collector URL').fill(hec.eventUrl);
+      await admin.getByLabel('HEC token').fill(HEC_TOKEN);
+      await admin.getByLabel('Index', { exact: true }).fill('security');
+      await admin.getByLabel('Batch: most events per request (optional)').fill('50');
+      await screenshot(admin, 'destination-form-splunk');
+      expect(await seriousViolations()).toEqual([]);
+      await admin.getByRole('button', { name: 'Create', exact: true }).click();
+      await admin.getByText('Created splunk.').waitFor();
+      const created = (await api(base, 'GET', '/api/v1/destinations')).json.items.find(
+        (d: { name: string }) => d.name === 'splunk',
+      );
+      expect(created).toMatchObject({
+        kind: 'splunk_hec',
+        format: 'ocsf',
+        url: hec.eventUrl,
+        settings: { index: 'security', useAck: false },
+        credentialNames: ['token'],
+        batch: { maxEvents: 50 },
+      });
+
+      const row = admin.locator('tr[data-destination="splunk"]');
+      await row.getByText('Splunk HEC').waitFor();
+      expect(await row.textContent()).toContain('OCSF 1.5.0 Detection Finding');
+      await admin.getByRole('button', { name: 'Test: splunk' }).click();
+      await admin
+        .getByText(/^Test of splunk ok in \d+ ms: Splunk HEC accepted 1 event \(HTTP 200\)$/)
+        .waitFor();
+      expect(hec.received).toHaveLength(1);
+      expect(hec.received[0]).toMatchObject({ token: HEC_TOKEN, index: 'security' });
+      expect(hec.received[0].rawEvent).toContain('connector.test');
+      await screenshot(admin, 'destinations-kinds');
+
+      // A new collector URL needs the token again: the form says so, and shows the API's refusal at the field.
+      await admin.getByRole('button', { name: 'Edit splunk' }).click();
+      const token = admin.getByLabel('HEC token');
+      expect(await token.inputValue()).toBe('');
+      expect(await token.getAttribute('placeholder')).toBe('stored — leave empty to keep');
+      await admin.getByLabel('Collector URL').fill(`${hec.url}/services/collector`);
+      await admin.getByText('The address changed: give HEC token again').waitFor();
+      await admin.getByRole('button', { name: 'Save changes' }).click();
+      await admin
+        .locator('[data-error-for="settings.token"]')
+        .filter({ hasText: 'settings.token: required again when url changes' })
+        .waitFor();
+      expect(await token.getAttribute('aria-invalid')).toBe('true');
+      expect((await api(base, 'GET', `/api/v1/destinations/${created.id}`)).json.url).toBe(hec.eventUrl);
+      await screenshot(admin, 'destination-edit-token-again');
+      expect(await seriousViolations()).toEqual([]);
+      await token.fill(HEC_TOKEN);
+      await admin.getByRole('button', { name: 'Save changes' }).click();
+      await admin.getByText('Saved splunk.').waitFor();
+      expect((await api(base, 'GET', `/api/v1/destinations/${created.id}`)).json.url).toBe(
+        `${hec.url}/services/collector`,
+      );
+
+      // A destination paused because it refused its credentials says so, with what to do.
+      await db.query(
+        `UPDATE destinations SET paused_reason = 'refused: Splunk HEC answered HTTP 403 (code 4, Invalid token); fix the settings or resume it by hand' WHERE id = $1`,
+        [created.id],
+      );
+      // Already on this screen: reload it to read the list again.
+      await admin.reload();
+      await row.getByText(/^refused: Splunk HEC answered HTTP 403/).waitFor();
+      await row.getByText('fix the settings or resume.').waitFor();
+      expect(await row.locator('.badge').textContent()).toBe('paused');
+      await admin.getByRole('button', { name: 'Resume: splunk' }).click();
+      await admin.getByText('splunk resumed.').waitFor();
+      expect((await api(base, 'GET', `/api/v1/destinations/${created.id}`)).json.pausedReason).toBeNull();
+
+      await admin.waitForLoadState('networkidle');
+      expect(await admin.content()).not.toContain(HEC_TOKEN);
+      const values = await admin.evaluate(
+        `[...document.querySelectorAll('input, textarea, select')].map((e) => e.value).join(' ')`,
+      );
+      expect(values).not.toContain(HEC_TOKEN);
+      const bodies = await Promise.all(answers);
+      expect(bodies.length).toBeGreaterThan(5);
+      expect(bodies.some((b) => b.includes('"credentialNames":["token"]'))).toBe(true);
+      expect(bodies.filter((b) => b.includes(HEC_TOKEN))).toEqual([]);
+    } finally {
+      admin.off('response', onResponse);
+      await hec.close();
+    }
+  });
+
+  it('creates a destination of each other kind through the form, with the setting names the API takes', async () => {
+    const cases: {
+      name: string;
+      kind: string;
+      url: string;
+      fill: [label: string, value: string][];
+      select?: [label: string, value: string][];
+      expected: Record<string, unknown>;
+    }[] = [
+      {
+        name: 'elastic',
+        kind: 'elasticsearch',
+        url: 'http://127.0.0.1:9200',
+        select: [['Authentication', 'basic']],
+        fill: [
+          ['Index or data stream', 'lacework-alerts'],
+          ['Username', 'connector'],
+          ['Password', 'elastic-password-1'],
+        ],
+        expected: {
+          settings: { index: 'lacework-alerts', auth: 'basic', username: 'connector' },
+          credentialNames: ['password'],
+        },
+      },
+      {
+        name: 'sentinel',
+        kind: 'sentinel',
+        url: 'http://127.0.0.1:9443',
+        fill: [
+          ['Tenant ID', '11111111-2222-3333-4444-555555555555'],
+          ['Client (application) ID', '66666666-7777-8888-9999-000000000000'],
+          ['Client secret', 'sentinel-secret-1'],
+          ['Data collection rule immutable ID', `dcr-${'a'.repeat(32)}`],
+          ['Stream name', 'Custom-LaceworkAlerts_CL'],
+        ],
+        expected: {
+          settings: {
+            tenantId: '11111111-2222-3333-4444-555555555555',
+            streamName: 'Custom-LaceworkAlerts_CL',
+            authorityHost: 'https://login.microsoftonline.com',
+          },
+          credentialNames: ['clientSecret'],
+        },
+      },
+      {
+        name: 'secops',
+        kind: 'secops',
+        url: 'http://127.0.0.1:9444/v1alpha/projects/1/locations/us/instances/i/feeds/f:importPushLogs',
+        fill: [
+          ['API key', 'secops-key-1'],
+          ['Feed secret', 'secops-secret-1'],
+        ],
+        expected: { settings: {}, credentialNames: ['apiKey', 'secret'] },
+      },
+      {
+        name: 'syslog',
+        kind: 'syslog',
+        url: 'tls://127.0.0.1:6514',
+        select: [['Facility', 'local3']],
+        fill: [
+          ['App name', 'lacework'],
+          ['Hostname', 'connector-1'],
+        ],
+        expected: {
+          settings: { facility: 'local3', appName: 'lacework', hostname: 'connector-1' },
+          credentialNames: [],
+        },
+      },
+    ];
+    await open(admin, 'destinations', 'Destinations');
+    for (const c of cases) {
+      await admin.getByRole('button', { name: 'Add a destination' }).click();
+      await admin.getByLabel('Kind', { exact: true }).selectOption(c.kind);
+      await admin.getByLabel('Name', { exact: true }).fill(c.name);
+      await admin.locator('form input[inputmode="url"]').fill(c.url);
+      for (const [label, value] of c.select ?? []) {
+        await admin.getByLabel(label, { exact: true }).selectOption(value);
+      }
+      for (const [label, value] of c.fill) {
+        await admin.getByLabel(label, { exact: true }).fill(value);
+      }
+      await admin.getByRole('button', { name: 'Create', exact: true }).click();
+      await admin.getByText(`Created ${c.name}.`).waitFor();
+      const saved = (await api(base, 'GET', '/api/v1/destinations')).json.items.find(
+        (d: { name: string }) => d.name === c.name,
+      );
+      expect({ name: c.name, ...saved }).toMatchObject({ name: c.name, kind: c.kind, ...c.expected });
+    }
+    await admin.locator('tr[data-destination="syslog"]').getByText('Syslog over TLS').waitFor();
+    expect(await admin.locator('tr[data-destination="elastic"]').textContent()).toContain(
+      'Elasticsearch / OpenSearch',
+    );
+    expect(await admin.content()).not.toMatch(
+      /elastic-password-1|sentinel-secret-1|secops-key-1|secops-secret-1/,
+    );
+  });
+
+  it('sends an integration to several destinations chosen with checkboxes', async () => {
+    await open(admin, 'integrations', 'Integrations');
+    await admin.getByRole('button', { name: 'Edit acme' }).click();
+    expect(await admin.getByRole('checkbox', { name: 'pipeline (Webhook)' }).isChecked()).toBe(true);
+    await admin.getByRole('checkbox', { name: 'splunk (Splunk HEC)' }).check();
+    await admin.getByRole('button', { name: 'Save changes' }).click();
+    await admin.getByText('Saved.').waitFor();
+    const splunkId = (await api(base, 'GET', '/api/v1/destinations')).json.items.find(
+      (d: { name: string }) => d.name === 'splunk',
+    ).id;
+    const ids = (await api(base, 'GET', `/api/v1/integrations/${integrationId}`)).json.destinationIds;
+    expect([...ids].sort()).toEqual([destinationId, splunkId].sort());
+    await admin
+      .locator('tr[data-integration="acme"]')
+      .getByText(/^(pipeline, splunk|splunk, pipeline)$/)
+      .waitFor();
   });
 
   it('made no request to any origin but the service', () => {

@@ -87,6 +87,8 @@ export interface Integration {
   enabled: boolean;
   minSeverity: string | null;
   destinationId: string | null;
+  /** Every destination its alerts go to (fan-out). */
+  destinationIds?: string[];
   createdAt: string;
 }
 
@@ -218,10 +220,20 @@ export interface DeliveryDetail extends Delivery {
   attemptLog: DeliveryAttempt[];
 }
 
+export type DestinationKind = 'webhook' | 'splunk_hec' | 'elasticsearch' | 'sentinel' | 'secops' | 'syslog';
+export type DestinationFormat = 'document' | 'ocsf';
+
 export interface Destination {
   id: string;
   name: string;
+  kind: DestinationKind;
+  format: DestinationFormat;
   url: string;
+  /** The kind's settings without the write-only values. */
+  settings: Record<string, unknown>;
+  /** Names of the write-only settings that are set, never their values. */
+  credentialNames: string[];
+  batch: { maxEvents: number; maxBytes: number };
   headerNames: string[];
   enabled: boolean;
   state: string;
@@ -231,4 +243,13 @@ export interface Destination {
   lastError: string | null;
   createdAt: string;
   signingSecret?: string;
+}
+
+export interface DestinationTest {
+  ok: boolean;
+  status: number | null;
+  latencyMs: number;
+  error: string | null;
+  /** The destination's answer in words. */
+  answer: string;
 }

@@ -1,14 +1,18 @@
 import { getJson, query, sendJson } from '../api';
-import { button, field, h, replace } from '../dom';
+import { button, h, replace } from '../dom';
+import { FORMATS, kindLabel } from '../destination-kinds';
 import { localTime, timeAndAge } from '../format';
 import type { Screen } from '../main';
-import type { Destination, Page } from '../types';
+import type { Destination, DestinationTest, Page } from '../types';
+import { destinationForm } from './destination-form';
 import { adminOnly, badge, confirmAction, copyButton, emptyState, errorBox, notice, row, table } from '../ui';
 
-/** Webhook destinations: create (secret shown once), test, pause/resume, rotate the signing secret. */
+/** Destinations of every kind: create and edit (the kind's own fields), test, pause/resume, rotate a webhook's secret. */
 export const renderDestinations: Screen = (main) => {
   const list = h('div');
   const panel = h('section', { class: 'panel', 'aria-live': 'polite' });
+  // Outside the table, so the answer of an action stays when the list is drawn again.
+  const status = notice();
   const reload = async (): Promise<void> => {
     try {
       const page = await getJson<Page<Destination>>(`/destinations${query({ limit: 500 })}`);
@@ -16,25 +20,36 @@ export const renderDestinations: Screen = (main) => {
         list,
         page.items.length === 0
           ? emptyState(
-              'No destination yet — add the webhook URL of your SIEM or pipeline; alerts wait until there is one.',
+              'No destination yet — add your SIEM, log platform or pipeline; alerts wait until there is one.',
             )
           : table(
               'Destinations',
-              ['Name', 'URL', 'State', 'Static headers', 'Last success', 'Last error', 'Actions'],
-              page.items.map((d) =>
-                row(
+              ['Name', 'Kind', 'URL', 'State', 'Credentials', 'Last success', 'Last error', 'Actions'],
+              page.items.map((d) => {
+                const tr = row(
                   d.name,
-                  d.url,
+                  [kindLabel(d.kind), h('div', { class: 'muted' }, FORMATS[d.format] ?? d.format)],
+                  [d.url, settingsSummary(d)],
                   [
                     badge(d.state),
                     d.pausedReason === null ? null : h('div', { class: 'reason' }, d.pausedReason),
+                    d.pausedReason?.startsWith('refused:') === true
+                      ? h(
+                          'div',
+                          { class: 'advice' },
+                          'It refused the credentials or settings: fix the settings or resume.',
+                        )
+                      : null,
                   ],
-                  d.headerNames.length === 0 ? 'none' : d.headerNames.join(', '),
+                  credentialText(d),
                   timeAndAge(d.lastSuccessAt),
                   d.lastError ?? '—',
-                  adminOnly(() => actions(d, panel, reload)) ?? h('span', { class: 'muted' }, 'read only'),
-                ),
-              ),
+                  adminOnly(() => actions(d, panel, reload, status)) ??
+                    h('span', { class: 'muted' }, 'read only'),
+                );
+                tr.dataset.destination = d.name;
+                return tr;
+              }),
             ),
       );
     } catch (error) {
@@ -44,15 +59,73 @@ export const renderDestinations: Screen = (main) => {
   replace(
     main,
     h('h1', null, 'Destinations'),
-    adminOnly(() => button('Add a destination', () => showCreate(panel, reload), { class: 'primary' })),
+    adminOnly(() =>
+      button('Add a destination', () => showForm(panel, null, reload), {
+        class: 'primary',
+        id: 'add-destination',
+      }),
+    ),
     panel,
+    status.el,
     list,
   );
   void reload();
 };
 
-function actions(d: Destination, panel: HTMLElement, reload: () => Promise<void>): HTMLElement {
-  const status = notice();
+/** The names of the write-only values that are set, never the values. */
+function credentialText(d: Destination): string {
+  const names =
+    d.kind === 'webhook'
+      ? ['signing secret', ...d.headerNames.map((n) => `header ${n}`)]
+      : d.credentialNames.slice();
+  return names.length === 0 ? 'none' : names.join(', ');
+}
+
+/** The shown settings, one short line (certificates by name only). */
+function settingsSummary(d: Destination): HTMLElement | null {
+  const parts = Object.entries(d.settings)
+    .filter(([, v]) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+    .map(([k, v]) => `${k}: ${typeof v === 'string' && v.includes('-----BEGIN') ? 'PEM' : String(v)}`);
+  parts.push(`batch ${d.batch.maxEvents} events / ${d.batch.maxBytes} bytes`);
+  return h('div', { class: 'muted' }, parts.join(' · '));
+}
+
+function showForm(panel: HTMLElement, existing: Destination | null, reload: () => Promise<void>): void {
+  const title = existing === null ? 'Add a destination' : `Edit ${existing.name}`;
+  const heading = h('h2', { tabindex: '-1' }, title);
+  const form = destinationForm(existing, (saved) => {
+    if (saved !== null && saved.signingSecret !== undefined) {
+      showSecret(panel, saved, 'Give it to the receiver to verify signatures.');
+    } else {
+      const done = h(
+        'p',
+        { class: 'ok', role: 'status', tabindex: '-1' },
+        `${existing === null ? 'Created' : 'Saved'} ${saved?.name ?? ''}. Use "Test" in its row to send a test event.`,
+      );
+      replace(
+        panel,
+        done,
+        button('Close', () => panel.replaceChildren()),
+      );
+      done.focus();
+    }
+    void reload();
+  });
+  replace(
+    panel,
+    heading,
+    form,
+    button('Close', () => panel.replaceChildren()),
+  );
+  heading.focus();
+}
+
+function actions(
+  d: Destination,
+  panel: HTMLElement,
+  reload: () => Promise<void>,
+  status: ReturnType<typeof notice>,
+): HTMLElement {
   const run = (label: string, work: () => Promise<string>): HTMLButtonElement =>
     button(
       label,
@@ -69,51 +142,63 @@ function actions(d: Destination, panel: HTMLElement, reload: () => Promise<void>
   return h(
     'div',
     { class: 'actions' },
-    run('Test', async () => {
-      const t = await sendJson<{
-        ok: boolean;
-        status: number | null;
-        latencyMs: number;
-        error: string | null;
-      }>('POST', `/destinations/${d.id}/test`);
-      return t === null
-        ? 'No answer.'
-        : t.ok
-          ? `Test delivered: HTTP ${t.status} in ${t.latencyMs} ms.`
-          : `Test failed: ${t.status === null ? '' : `HTTP ${t.status} `}${t.error ?? ''}`;
-    }),
-    run(d.enabled && d.pausedReason === null ? 'Pause' : 'Resume', async () => {
-      const resume = !(d.enabled && d.pausedReason === null);
-      await sendJson('PATCH', `/destinations/${d.id}`, { enabled: resume });
-      return resume ? `${d.name} resumed.` : `${d.name} paused.`;
-    }),
     button(
-      'Rotate secret',
+      'Test',
       async () => {
-        if (
-          !confirmAction(`Rotate the signing secret of ${d.name}? The old secret keeps signing for 24 hours.`)
-        ) {
-          return;
-        }
+        status.ok(`Sending a test event to ${d.name}…`);
         try {
-          const rotated = await sendJson<Destination>('PATCH', `/destinations/${d.id}`, {
-            rotateSigningSecret: true,
-          });
-          if (rotated !== null) {
-            showSecret(
-              panel,
-              rotated,
-              `The old secret still signs until ${localTime(rotated.previousSecretValidUntil)}.`,
-            );
+          const t = await sendJson<DestinationTest>('POST', `/destinations/${d.id}/test`);
+          if (t === null) {
+            status.fail(new Error('No answer.'));
+          } else if (t.ok) {
+            status.ok(`Test of ${d.name} ok in ${t.latencyMs} ms: ${t.answer}`);
+          } else {
+            const extra = t.error !== null && t.error !== t.answer ? ` (${t.error})` : '';
+            status.fail(new Error(`Test of ${d.name} failed: ${t.answer}${extra}`));
           }
           await reload();
         } catch (error) {
           status.fail(error);
         }
       },
-      { 'aria-label': `Rotate secret: ${d.name}` },
+      { 'aria-label': `Test: ${d.name}` },
     ),
-    status.el,
+    button('Edit', () => showForm(panel, d, reload), { 'aria-label': `Edit ${d.name}` }),
+    run(d.enabled && d.pausedReason === null ? 'Pause' : 'Resume', async () => {
+      const resume = !(d.enabled && d.pausedReason === null);
+      await sendJson('PATCH', `/destinations/${d.id}`, { enabled: resume });
+      return resume ? `${d.name} resumed.` : `${d.name} paused.`;
+    }),
+    d.kind !== 'webhook'
+      ? null
+      : button(
+          'Rotate secret',
+          async () => {
+            if (
+              !confirmAction(
+                `Rotate the signing secret of ${d.name}? The old secret keeps signing for 24 hours.`,
+              )
+            ) {
+              return;
+            }
+            try {
+              const rotated = await sendJson<Destination>('PATCH', `/destinations/${d.id}`, {
+                rotateSigningSecret: true,
+              });
+              if (rotated !== null) {
+                showSecret(
+                  panel,
+                  rotated,
+                  `The old secret still signs until ${localTime(rotated.previousSecretValidUntil)}.`,
+                );
+              }
+              await reload();
+            } catch (error) {
+              status.fail(error);
+            }
+          },
+          { 'aria-label': `Rotate secret: ${d.name}` },
+        ),
   );
 }
 
@@ -133,57 +218,6 @@ function showSecret(panel: HTMLElement, d: Destination, extra: string): void {
       button('Done', () => panel.replaceChildren()),
     ),
     status.el,
-  );
-  heading.focus();
-}
-
-function showCreate(panel: HTMLElement, reload: () => Promise<void>): void {
-  const name = h('input', { type: 'text', required: true, maxlength: 100 });
-  const url = h('input', { type: 'url', required: true, placeholder: 'https://siem.example/lacework' });
-  const headers = h('textarea', { rows: 3, placeholder: 'X-Ingest-Token: …' });
-  const status = notice();
-  const form = h(
-    'form',
-    { class: 'form', 'aria-label': 'Add a destination' },
-    field('Name', name),
-    field('Webhook URL', url),
-    field(
-      'Static headers (one "Name: value" a line)',
-      headers,
-      'Stored encrypted; only the names are shown afterwards.',
-    ),
-    h('button', { type: 'submit', class: 'primary' }, 'Create'),
-    status.el,
-  );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const parsed: Record<string, string> = {};
-    for (const line of headers.value.split('\n')) {
-      const at = line.indexOf(':');
-      if (line.trim() !== '' && at > 0) {
-        parsed[line.slice(0, at).trim()] = line.slice(at + 1).trim();
-      }
-    }
-    void sendJson<Destination>('POST', '/destinations', {
-      name: name.value.trim(),
-      url: url.value.trim(),
-      ...(Object.keys(parsed).length > 0 ? { headers: parsed } : {}),
-    }).then(
-      async (created) => {
-        if (created !== null) {
-          showSecret(panel, created, 'Give it to the receiver to verify signatures.');
-        }
-        await reload();
-      },
-      (error: unknown) => status.fail(error),
-    );
-  });
-  const heading = h('h2', { tabindex: '-1' }, 'Add a destination');
-  replace(
-    panel,
-    heading,
-    form,
-    button('Close', () => panel.replaceChildren()),
   );
   heading.focus();
 }

@@ -1,5 +1,6 @@
 import { getJson, query, sendJson } from '../api';
-import { button, field, h, replace } from '../dom';
+import { button, field, h, replace, uid } from '../dom';
+import { kindLabel } from '../destination-kinds';
 import { dropZone } from '../drop-zone';
 import { fromLocalInput, localTime, timeAndAge } from '../format';
 import { KeyFile, readKeyFile } from '../key-file';
@@ -13,12 +14,14 @@ export const renderIntegrations: Screen = (main) => {
   const list = h('div', { 'aria-busy': 'true' }, 'Loading…');
   const panel = h('section', { class: 'panel', 'aria-live': 'polite' });
   const addButton = adminOnly(() =>
-    button('Add an organization', () => showCreate(panel, reload), {
+    button('Add an organization', () => showCreate(panel, reload, destinations), {
       class: 'primary',
       id: 'add-integration',
     }),
   );
-  replace(main, h('h1', null, 'Integrations'), addButton, panel, list);
+  // Outside the table, so the answer of an action stays when the list is drawn again.
+  const status = notice();
+  replace(main, h('h1', null, 'Integrations'), addButton, panel, status.el, list);
   let destinations: Destination[] = [];
   const reload = async (): Promise<void> => {
     try {
@@ -44,7 +47,7 @@ export const renderIntegrations: Screen = (main) => {
         list,
         table(
           'Integrations',
-          ['Name', 'Organization', 'API key', 'State', 'Poll every', 'Destination', 'Actions'],
+          ['Name', 'Organization', 'API key', 'State', 'Poll every', 'Destinations', 'Actions'],
           page.items.map((i) => {
             const tr = row(
               h('a', { href: `#/sync-history/${encodeURIComponent(i.id)}` }, i.name),
@@ -58,8 +61,12 @@ export const renderIntegrations: Screen = (main) => {
               ],
               badge(i.enabled ? 'ok' : 'paused', i.enabled ? 'active' : 'paused'),
               `${Math.round(i.pollIntervalSeconds / 60)} min`,
-              i.destinationId === null ? 'none' : (names.get(i.destinationId) ?? i.destinationId),
-              adminOnly(() => actions(i, panel, reload, () => destinations)) ??
+              idsOf(i).length === 0
+                ? 'none'
+                : idsOf(i)
+                    .map((id) => names.get(id) ?? id)
+                    .join(', '),
+              adminOnly(() => actions(i, panel, reload, () => destinations, status)) ??
                 h('span', { class: 'muted' }, 'read only'),
             );
             tr.dataset.integration = i.name;
@@ -80,8 +87,8 @@ function actions(
   panel: HTMLElement,
   reload: () => Promise<void>,
   destinations: () => Destination[],
+  status: ReturnType<typeof notice>,
 ): HTMLElement {
-  const status = notice();
   const act = (label: string, run: () => Promise<string>): HTMLButtonElement =>
     button(
       label,
@@ -114,8 +121,39 @@ function actions(
       class: 'danger',
       'aria-label': `Delete ${i.name}`,
     }),
-    status.el,
   );
+}
+
+/** Every destination the integration's alerts go to. */
+function idsOf(i: Integration): string[] {
+  return i.destinationIds ?? (i.destinationId === null ? [] : [i.destinationId]);
+}
+
+/** A checkbox per destination: alerts go to each one checked (`destinationIds`). */
+function destinationChecks(
+  destinations: Destination[],
+  selected: string[],
+): { el: HTMLElement; value(): string[] } {
+  const boxes = destinations.map((d) => {
+    const box = h('input', { type: 'checkbox', value: d.id, checked: selected.includes(d.id) });
+    box.id = uid('dest');
+    return {
+      box,
+      el: h('div', { class: 'check' }, box, h('label', { for: box.id }, `${d.name} (${kindLabel(d.kind)})`)),
+    };
+  });
+  return {
+    el: h(
+      'fieldset',
+      { class: 'choices' },
+      h('legend', null, 'Destinations'),
+      boxes.length === 0
+        ? h('p', { class: 'muted' }, 'No destination yet — add one on the Destinations screen.')
+        : boxes.map((b) => b.el),
+      h('span', { class: 'hint' }, 'Each alert version is delivered to every destination checked.'),
+    ),
+    value: () => boxes.filter((b) => b.box.checked).map((b) => b.box.value),
+  };
 }
 
 function showPanel(panel: HTMLElement, title: string, ...content: (Node | null)[]): void {
@@ -168,8 +206,9 @@ function testVerdict(test: ConnectionTest): HTMLElement {
       );
 }
 
-function showCreate(panel: HTMLElement, reload: () => Promise<void>): void {
+function showCreate(panel: HTMLElement, reload: () => Promise<void>, destinations: Destination[]): void {
   let key: KeyFile | null = null;
+  const targets = destinationChecks(destinations, []);
   const name = h('input', { type: 'text', required: true, maxlength: 100, name: 'name' });
   const url = h('input', {
     type: 'text',
@@ -202,6 +241,7 @@ function showCreate(panel: HTMLElement, reload: () => Promise<void>): void {
     }),
     field('Name', name),
     field('Organization URL', url, "Filled in from the key file's account; change it for another cluster."),
+    targets.el,
     h(
       'div',
       { class: 'actions' },
@@ -223,7 +263,11 @@ function showCreate(panel: HTMLElement, reload: () => Promise<void>): void {
     event.preventDefault();
     void (async () => {
       try {
-        const created = await sendJson<Integration>('POST', '/integrations', body());
+        const ids = targets.value();
+        const created = await sendJson<Integration>('POST', '/integrations', {
+          ...body(),
+          ...(ids.length > 0 ? { destinationIds: ids } : {}),
+        });
         status.ok(`Saved ${created?.name ?? ''}. It syncs on its schedule, or use "Sync now".`);
         await reload();
       } catch (error) {
@@ -256,12 +300,7 @@ function showEdit(
       h('option', { value: s, selected: i.minSeverity === s }, s),
     ),
   );
-  const destination = h(
-    'select',
-    null,
-    h('option', { value: '' }, 'none'),
-    destinations.map((d) => h('option', { value: d.id, selected: i.destinationId === d.id }, d.name)),
-  );
+  const targets = destinationChecks(destinations, idsOf(i));
   const status = notice();
   const form = h(
     'form',
@@ -270,7 +309,7 @@ function showEdit(
     field('Poll every (minutes)', interval),
     field('Lacework requests per hour', rate),
     field('Enrich alerts from severity', severity),
-    field('Destination', destination),
+    targets.el,
     h('button', { type: 'submit', class: 'primary' }, 'Save changes'),
     status.el,
   );
@@ -281,7 +320,7 @@ function showEdit(
       pollIntervalSeconds: Number(interval.value) * 60,
       requestsPerHour: Number(rate.value),
       minSeverity: severity.value === '' ? null : severity.value,
-      destinationId: destination.value === '' ? null : destination.value,
+      destinationIds: targets.value(),
     }).then(
       async () => {
         status.ok('Saved.');
