@@ -1,5 +1,6 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { headerValue, readBody, sendJson } from './fake-http';
 
 /** importPushLogs's limit on one request's body. */
 export const FAKE_SECOPS_MAX_BYTES = 4_000_000;
@@ -119,8 +120,8 @@ export class FakeSecOps {
       bytes: body.length,
       lines: 0,
       contentType: req.headers['content-type'],
-      apiKeyMatched: header(req, 'x-goog-api-key') === this.opts.apiKey,
-      secretMatched: header(req, 'x-webhook-access-key') === this.opts.secret,
+      apiKeyMatched: headerValue(req, 'x-goog-api-key') === this.opts.apiKey,
+      secretMatched: headerValue(req, 'x-webhook-access-key') === this.opts.secret,
       queryCredentials: url.searchParams.has('key') || url.searchParams.has('secret'),
       at: Date.now(),
     };
@@ -202,7 +203,7 @@ export class FakeSecOps {
       }
     }
     this.lines.push(...lines);
-    sendJson(res, 200, {});
+    sendGoogleJson(res, 200, {});
   }
 }
 
@@ -211,31 +212,11 @@ export function startFakeSecOps(opts: FakeSecOpsOptions): Promise<FakeSecOps> {
   return FakeSecOps.start(opts);
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function sendJson(
+function sendGoogleJson(
   res: ServerResponse,
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=UTF-8',
-    'content-length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(text);
+  sendJson(res, status, body, headers, 'application/json; charset=UTF-8');
 }

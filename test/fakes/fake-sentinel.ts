@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { headerValue, readBody, sendJson } from './fake-http';
 
 /** The Logs Ingestion API's limit on one call's body. */
 export const FAKE_SENTINEL_MAX_BYTES = 1_000_000;
@@ -350,35 +351,6 @@ export class FakeSentinel {
 /** Starts a fake Entra ID + Logs Ingestion endpoint on 127.0.0.1. */
 export function startFakeSentinel(opts: FakeSentinelOptions): Promise<FakeSentinel> {
   return FakeSentinel.start(opts);
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(text);
 }
 
 /**
