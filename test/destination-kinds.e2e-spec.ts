@@ -532,4 +532,38 @@ describe('splunk_hec and elasticsearch destinations through the whole pipeline',
       await downstream.close();
     }
   }, 60_000);
+
+  it('never sends a waiting version twice when a destination no longer used is deleted (fan-out)', async () => {
+    const first = await FakeDownstream.start({ secrets: [SECRET] });
+    const second = await FakeDownstream.start({ secrets: [SECRET] });
+    try {
+      lacework.addAlerts(generateAlerts(6, { start: hourStart(3 * HOUR), hours: 2, firstId: 310_000 }));
+      const firstId = await createDestination({
+        url: `${first.url}/ingest`,
+        signingSecret: SECRET,
+        enabled: false,
+      });
+      const secondId = await createDestination({ url: `${second.url}/ingest`, signingSecret: SECRET });
+      const id = await createIntegration(app, lacework, { destinationIds: [firstId, secondId] });
+      await syncAndSettle(app, db, id);
+      await waitFor(async () => (await states(id, secondId)).delivered === 6, 20_000, 'all at the second');
+      expect(await states(id, firstId)).toEqual({ pending: 6 });
+      const patched = await app.http
+        .patch(`/api/v1/integrations/${id}`)
+        .set(asAdmin)
+        .send({ destinationIds: [secondId] });
+      expect(patched.status).toBe(200);
+      const deleted = await app.http.delete(`/api/v1/destinations/${firstId}`).set(asAdmin);
+      expect(deleted.status).toBe(204);
+      // Time for the worker to send anything the deletion handed on.
+      await sleep(1_500);
+      expect(second.received).toHaveLength(6);
+      expect(new Set(second.received.map((r) => r.id)).size).toBe(6);
+      expect(await states(id)).toEqual({ delivered: 6, superseded: 6 });
+      expect(first.received).toHaveLength(0);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  }, 60_000);
 });

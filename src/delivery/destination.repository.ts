@@ -5,7 +5,7 @@ import { UNIQUE_VIOLATION } from '../common/pg-error-codes';
 import { ConflictError } from '../common/domain.errors';
 import { CursorKey } from '../common/pagination';
 import { rowsOf } from '../database/query-result';
-import { OPEN_STATES } from './delivery-state';
+import { OPEN_STATES, statesThatMayBecome } from './delivery-state';
 import { type CircuitBreakerState, closedCircuit } from './circuit-breaker';
 import type { DestinationFormat, DestinationKind } from './senders/destination-sender';
 
@@ -165,10 +165,25 @@ export class DestinationRepository {
     return rows.map((r) => r.name);
   }
 
-  /** Hides a destination; its undelivered deliveries follow their integration's next destination. */
+  /**
+   * Hides a destination. Its undelivered deliveries follow their integration's first destination, unless the same
+   * alert version already has a delivery to one of the integration's destinations (fan-out): those are superseded,
+   * so no destination gets a version twice.
+   */
   async softDelete(id: string): Promise<void> {
     await this.dataSource.transaction(async (m) => {
       await m.query(`UPDATE destinations SET deleted_at = now(), enabled = false WHERE id = $1`, [id]);
+      await m.query(
+        `UPDATE deliveries d
+            SET state = 'superseded', updated_at = now(),
+                last_error = 'its destination was deleted; the version goes to the integration''s destinations'
+           FROM integrations i
+          WHERE d.destination_id = $1 AND d.state = ANY($2::varchar[]) AND i.id = d.integration_id
+            AND EXISTS (SELECT 1 FROM deliveries s
+                         WHERE s.alert_version_id = d.alert_version_id AND s.id <> d.id
+                           AND s.destination_id = ANY(i.destination_ids))`,
+        [id, statesThatMayBecome('superseded')],
+      );
       await m.query(
         `UPDATE deliveries SET destination_id = NULL WHERE destination_id = $1 AND state = ANY($2::varchar[])`,
         [id, OPEN_STATES],
