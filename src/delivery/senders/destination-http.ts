@@ -122,7 +122,7 @@ export class DestinationHttp {
     const started = performance.now();
     try {
       assertDestinationAllowed(url);
-      const response = await withRequestDeadline(this.timeoutMs, (signal) =>
+      const send = (signal: AbortSignal) =>
         this.http.request<string>({
           url,
           method: options.method ?? 'POST',
@@ -130,8 +130,19 @@ export class DestinationHttp {
           headers: { 'user-agent': 'lacework-connector', ...options.headers },
           maxContentLength: options.maxResponseBytes ?? 1024 * 1024,
           signal,
-        }),
-      );
+        });
+      const response = await withRequestDeadline(this.timeoutMs, async (signal) => {
+        try {
+          return await send(signal);
+        } catch (error) {
+          // A kept-alive connection the receiver closed as the request went out: once more, on a new connection,
+          // within the same deadline (the retry schedule would otherwise wait minutes for a race of milliseconds).
+          if (isClosedBeforeAnswer(error) && !signal.aborted) {
+            return await send(signal);
+          }
+          throw error;
+        }
+      });
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(response.headers)) {
         if (typeof value === 'string') {
@@ -153,6 +164,15 @@ export class DestinationHttp {
       };
     }
   }
+}
+
+/** True when the connection was reset or closed before any answer came back. */
+function isClosedBeforeAnswer(error: unknown): boolean {
+  if (!axios.isAxiosError(error) || error.response !== undefined) {
+    return false;
+  }
+  const code = (error.cause as { code?: string } | undefined)?.code ?? error.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 /** A network failure in words that name no secret. */
