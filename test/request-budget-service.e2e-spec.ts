@@ -50,7 +50,9 @@ describe('RequestBudgetService (PostgreSQL, production defaults)', () => {
     const median = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)];
     expect(median).toBeGreaterThanOrEqual(40);
     expect(median).toBeLessThanOrEqual(75);
-    expect(starts[13] - starts[3]).toBeGreaterThanOrEqual(9 * 52.6);
+    // Ten paced starts after the burst, whose grant comes no earlier than the request: counted from the request, so a
+    // burst seen late by a loaded event loop cannot make the pacing look faster than it is.
+    expect(starts[13]).toBeGreaterThanOrEqual(9 * 52.6);
   });
 
   it('shares one budget between integrations on the same key, at the smaller configured rate', async () => {
