@@ -103,6 +103,10 @@ function seedStatements(s: SeedSize): { what: string; sql: string }[] {
               FROM generate_series(0, ${s.integrations - 1}) g`,
     },
     {
+      what: 'the destination list of each integration',
+      sql: `UPDATE integrations SET destination_ids = ARRAY[destination_id] WHERE destination_id IS NOT NULL`,
+    },
+    {
       what: `${s.syncRuns} sync runs (one every 5 minutes per integration)`,
       sql: `WITH ints AS (SELECT array_agg(id ORDER BY name) AS ids, array_agg(last_auth_error ORDER BY name) AS auth
                           FROM integrations),

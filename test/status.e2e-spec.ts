@@ -9,6 +9,8 @@ interface IntegrationFields {
   cursorMinutesAgo?: number | null;
   lastAuthError?: string | null;
   destinationId?: string | null;
+  /** Fan-out: every destination; the first is `destinationId`. */
+  destinationIds?: string[];
   requestsPerHour?: number;
 }
 
@@ -76,9 +78,10 @@ describe('dashboard: status of every integration, charts', () => {
     const cursor = fields.cursorMinutesAgo === undefined ? 5 : fields.cursorMinutesAgo;
     const [row] = await db.query<{ id: string }>(
       `INSERT INTO integrations (name, organization_url, account, key_id, secret_sealed, secret_hint, enabled,
-                                 sync_cursor, last_auth_error, destination_id, requests_per_hour)
+                                 sync_cursor, last_auth_error, destination_id, destination_ids, requests_per_hour)
        VALUES ($1, 'https://acme.lacework.net', 'acme', 'ACME_KEY', 'not-a-real-sealed-secret', 'cdef', $2,
-               CASE WHEN $3::int IS NULL THEN NULL ELSE now() - $3::int * interval '1 minute' END, $4, $5, $6)
+               CASE WHEN $3::int IS NULL THEN NULL ELSE now() - $3::int * interval '1 minute' END, $4, $5::uuid,
+               COALESCE($7::uuid[], CASE WHEN $5::uuid IS NULL THEN '{}'::uuid[] ELSE ARRAY[$5::uuid] END), $6)
        RETURNING id`,
       [
         name,
@@ -87,6 +90,7 @@ describe('dashboard: status of every integration, charts', () => {
         fields.lastAuthError ?? null,
         fields.destinationId === undefined ? destinations.ok : fields.destinationId,
         fields.requestsPerHour ?? 480,
+        fields.destinationIds ?? null,
       ],
     );
     ids[name] = row.id;
@@ -293,6 +297,12 @@ describe('dashboard: status of every integration, charts', () => {
       await syncedTwice(paused);
       await insertDelivery(paused, 'pending', { destinationId: destinations.paused });
 
+      // Fan-out: the first destination is fine, the second paused; health looks at both.
+      const fanOut = await insertIntegration('fan-out-second-paused', {
+        destinationIds: [destinations.ok, destinations.paused],
+      });
+      await syncedTwice(fanOut);
+
       const dead = await insertIntegration('deliveries-dead');
       await syncedTwice(dead);
       await insertDelivery(dead, 'dead', { updatedMinutesAgo: 10 });
@@ -460,6 +470,10 @@ describe('dashboard: status of every integration, charts', () => {
         healthReason: 'destination paused-pipe paused: gone: the receiver answered 410',
         backlog: { deliveryPending: 1 },
       });
+      expect(entry(body, 'fan-out-second-paused')).toMatchObject({
+        health: 'degraded',
+        healthReason: 'destination paused-pipe paused: gone: the receiver answered 410',
+      });
       expect(entry(body, 'no-destination')).toMatchObject({
         health: 'degraded',
         healthReason: '1 delivery waiting: no destination configured',
@@ -552,7 +566,7 @@ describe('dashboard: status of every integration, charts', () => {
         requestsLastHour: 12,
         rateLimitedLastHour: 2,
       });
-      expect(health).toEqual({ ok: 1, degraded: 8, failing: 2, paused: 1, never_synced: 1 });
+      expect(health).toEqual({ ok: 1, degraded: 9, failing: 2, paused: 1, never_synced: 1 });
     });
 
     it('answers one integration as the overview shows it; 404 for unknown or deleted, 400 for a bad id', async () => {

@@ -29,7 +29,7 @@ function facts(change: Partial<HealthFacts> = {}): HealthFacts {
     incompleteLast24h: 0,
     deadLast24h: 0,
     deliveryPending: 0,
-    destination: { name: 'pipeline', state: 'ok', reason: null },
+    destinations: [{ name: 'pipeline', state: 'ok', reason: null }],
     ...change,
   };
 }
@@ -106,15 +106,26 @@ describe('assessHealth', () => {
     expect(assessHealth(facts({ incompleteLast24h: 2 })).reason).toBe('2 alerts incomplete in the last 24 h');
     expect(assessHealth(facts({ deadLast24h: 1 })).reason).toBe('1 delivery dead in the last 24 h');
     expect(
-      assessHealth(facts({ destination: { name: 'siem', state: 'paused', reason: 'gone: 410' } })).reason,
+      assessHealth(facts({ destinations: [{ name: 'siem', state: 'paused', reason: 'gone: 410' }] })).reason,
     ).toBe('destination siem paused: gone: 410');
     expect(
-      assessHealth(facts({ destination: { name: 'siem', state: 'failing', reason: null } })).reason,
+      assessHealth(facts({ destinations: [{ name: 'siem', state: 'failing', reason: null }] })).reason,
     ).toBe('destination siem failing');
-    expect(assessHealth(facts({ destination: null, deliveryPending: 3 })).reason).toBe(
+    // Every destination of a fan-out counts, not only the first.
+    expect(
+      assessHealth(
+        facts({
+          destinations: [
+            { name: 'pipeline', state: 'ok', reason: null },
+            { name: 'siem', state: 'paused', reason: 'refused: token disabled' },
+          ],
+        }),
+      ).reason,
+    ).toBe('destination siem paused: refused: token disabled');
+    expect(assessHealth(facts({ destinations: [], deliveryPending: 3 })).reason).toBe(
       '3 deliveries waiting: no destination configured',
     );
-    expect(assessHealth(facts({ destination: null, deliveryPending: 0 })).health).toBe('ok');
+    expect(assessHealth(facts({ destinations: [], deliveryPending: 0 })).health).toBe('ok');
   });
 
   it('lists every reason of the level it reports', () => {

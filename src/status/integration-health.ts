@@ -42,8 +42,8 @@ export interface HealthFacts {
   incompleteLast24h: number;
   deadLast24h: number;
   deliveryPending: number;
-  /** The integration's destination, or null when it has none (deliveries wait). */
-  destination: { name: string; state: DestinationState; reason: string | null } | null;
+  /** The integration's destinations; none means its deliveries wait. */
+  destinations: { name: string; state: DestinationState; reason: string | null }[];
 }
 
 export interface HealthAssessment {
@@ -122,15 +122,16 @@ function degradedReasons(f: HealthFacts): string[] {
   if (f.deadLast24h > 0) {
     reasons.push(`${plural(f.deadLast24h, 'delivery', 'deliveries')} dead in the last 24 h`);
   }
-  if (f.destination === null) {
+  if (f.destinations.length === 0) {
     if (f.deliveryPending > 0) {
       reasons.push(
         `${plural(f.deliveryPending, 'delivery', 'deliveries')} waiting: no destination configured`,
       );
     }
-  } else if (f.destination.state !== 'ok') {
-    const why = f.destination.reason === null ? '' : `: ${f.destination.reason}`;
-    reasons.push(`destination ${f.destination.name} ${f.destination.state}${why}`);
+  }
+  for (const destination of f.destinations.filter((d) => d.state !== 'ok')) {
+    const why = destination.reason === null ? '' : `: ${destination.reason}`;
+    reasons.push(`destination ${destination.name} ${destination.state}${why}`);
   }
   return reasons;
 }

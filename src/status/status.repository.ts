@@ -22,7 +22,7 @@ export interface IntegrationStatusRow {
   last_hint_at: Date | null;
   extra_scopes: string[];
   poll_interval_seconds: number;
-  destination_id: string | null;
+  destination_ids: string[];
   db_now: Date;
   run_id: string | null;
   run_trigger: SyncTrigger | null;
@@ -78,7 +78,7 @@ export interface DestinationStatusRow {
  */
 const INTEGRATION_STATUS_SQL = `
   SELECT i.id, i.name, i.enabled, i.sync_cursor, i.last_auth_error, i.requests_per_hour, i.extra_scopes, i.poll_interval_seconds,
-         i.destination_id, now() AS db_now,
+         i.destination_ids, now() AS db_now,
          (SELECT hk.last_hint_at FROM lacework_hooks hk WHERE hk.integration_id = i.id) AS last_hint_at,
          lr.id AS run_id, lr.trigger AS run_trigger, lr.status AS run_status, lr.started_at AS run_started_at,
          lr.finished_at AS run_finished_at, lr.alerts_listed AS run_alerts_listed, lr.alerts_new AS run_alerts_new,

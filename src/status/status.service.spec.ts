@@ -37,7 +37,7 @@ function row(read: number): IntegrationStatusRow {
     last_hint_at: null,
     requests_per_hour: 480,
     poll_interval_seconds: 300,
-    destination_id: null,
+    destination_ids: [],
     db_now: new Date('2024-06-01T12:00:00Z'),
     run_id: null,
     run_trigger: null,

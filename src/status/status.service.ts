@@ -83,9 +83,9 @@ export class StatusService {
       throw new NotFoundError(`integration ${id} not found`);
     }
     const destinations =
-      row.destination_id === null
+      row.destination_ids.length === 0
         ? []
-        : await this.status.destinationStatus([row.destination_id], DESTINATION_QUIET_MINUTES);
+        : await this.status.destinationStatus(row.destination_ids, DESTINATION_QUIET_MINUTES);
     return integrationView(row, new Map(destinations.map((d) => [d.id, destinationView(d)])), this.pacing());
   }
 
@@ -166,7 +166,6 @@ function integrationView(
     row.enabled,
     scopesFor(row.extra_scopes).length,
   );
-  const destination = row.destination_id === null ? undefined : destinations.get(row.destination_id);
   const lagSeconds = secondsSince(row.sync_cursor);
   const { health, reason } = assessHealth({
     enabled: row.enabled,
@@ -183,10 +182,10 @@ function integrationView(
     incompleteLast24h: row.incomplete_last_24h,
     deadLast24h: row.dead_last_24h,
     deliveryPending: row.delivery_pending,
-    destination:
-      destination === undefined
-        ? null
-        : { name: destination.name, state: destination.state, reason: destination.reason },
+    destinations: row.destination_ids
+      .map((id) => destinations.get(id))
+      .filter((d): d is DestinationStatusView => d !== undefined)
+      .map((d) => ({ name: d.name, state: d.state, reason: d.reason })),
   });
   return {
     id: row.id,
