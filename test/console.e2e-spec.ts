@@ -693,6 +693,30 @@ describe('web console (Chromium)', () => {
     );
   });
 
+  it('deletes a destination after a step that names it, and shows which integrations keep one from going', async () => {
+    await open(admin, 'destinations', 'Destinations');
+    await admin.getByRole('button', { name: 'Delete pipeline' }).click();
+    await admin.getByRole('heading', { level: 2, name: 'Delete pipeline' }).waitFor();
+    await admin.getByText(`Delete pipeline (Webhook, ${downstream.url}/ingest)?`).waitFor();
+    await admin.getByRole('button', { name: 'Yes, delete pipeline' }).click();
+    await admin
+      .getByRole('alert')
+      .filter({ hasText: /^409: .* used by integrations: acme$/ })
+      .waitFor();
+    expect((await api(base, 'GET', `/api/v1/destinations/${destinationId}`)).status).toBe(200);
+
+    const secopsId = (await api(base, 'GET', '/api/v1/destinations')).json.items.find(
+      (d: { name: string }) => d.name === 'secops',
+    ).id;
+    await admin.getByRole('button', { name: 'Delete secops' }).click();
+    await admin.getByRole('heading', { level: 2, name: 'Delete secops' }).waitFor();
+    await admin.getByRole('button', { name: 'Yes, delete secops' }).click();
+    await admin.getByText('secops deleted.').waitFor();
+    await admin.locator('tr[data-destination="secops"]').waitFor({ state: 'detached' });
+    expect((await api(base, 'GET', `/api/v1/destinations/${secopsId}`)).status).toBe(404);
+    await admin.locator('tr[data-destination="pipeline"]').waitFor();
+  });
+
   it('made no request to any origin but the service', () => {
     const foreign = browser.requests.filter(
       (url) => !url.startsWith(`${base}/`) && !url.startsWith('blob:') && !url.startsWith('data:'),
