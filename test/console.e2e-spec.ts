@@ -402,6 +402,18 @@ describe('web console (Chromium)', () => {
       await admin.getByLabel('Collector URL').fill(hec.eventUrl);
       await admin.getByLabel('HEC token').fill(HEC_TOKEN);
       await admin.getByLabel('Index', { exact: true }).fill('security');
+      await admin.getByLabel('Host', { exact: true }).fill('connector-1');
+      // The acknowledgement timeout only matters with useAck.
+      const ackTimeout = admin.getByLabel('Acknowledgement timeout (ms)');
+      expect(await ackTimeout.isVisible()).toBe(false);
+      await admin.getByLabel('Wait for indexer acknowledgement (useAck)').check();
+      expect(await ackTimeout.isVisible()).toBe(true);
+      expect([await ackTimeout.getAttribute('min'), await ackTimeout.getAttribute('max')]).toEqual([
+        '1000',
+        '600000',
+      ]);
+      await admin.getByLabel('Wait for indexer acknowledgement (useAck)').uncheck();
+      expect(await ackTimeout.isVisible()).toBe(false);
       await admin.getByLabel('Batch: most events per request (optional)').fill('50');
       await screenshot(admin, 'destination-form-splunk');
       expect(await seriousViolations()).toEqual([]);
@@ -414,7 +426,7 @@ describe('web console (Chromium)', () => {
         kind: 'splunk_hec',
         format: 'ocsf',
         url: hec.eventUrl,
-        settings: { index: 'security', useAck: false },
+        settings: { index: 'security', host: 'connector-1', useAck: false },
         credentialNames: ['token'],
         batch: { maxEvents: 50 },
       });
@@ -427,12 +439,16 @@ describe('web console (Chromium)', () => {
         .getByText(/^Test of splunk ok in \d+ ms: Splunk HEC accepted 1 event \(HTTP 200\)$/)
         .waitFor();
       expect(hec.received).toHaveLength(1);
-      expect(hec.received[0]).toMatchObject({ token: HEC_TOKEN, index: 'security' });
+      expect(hec.received[0]).toMatchObject({ token: HEC_TOKEN, index: 'security', host: 'connector-1' });
       expect(hec.received[0].rawEvent).toContain('connector.test');
       await screenshot(admin, 'destinations-kinds');
 
-      // A new collector URL needs the token again: the form says so, and shows the API's refusal at the field.
+      // Saving untouched sends nothing: the hidden acknowledgement timeout is kept, not removed.
       await admin.getByRole('button', { name: 'Edit splunk' }).click();
+      await admin.getByRole('button', { name: 'Save changes' }).click();
+      await admin.getByText('Nothing changed.').waitFor();
+
+      // A new collector URL needs the token again: the form says so, and shows the API's refusal at the field.
       const token = admin.getByLabel('HEC token');
       expect(await token.inputValue()).toBe('');
       expect(await token.getAttribute('placeholder')).toBe('stored — leave empty to keep');
@@ -491,6 +507,7 @@ describe('web console (Chromium)', () => {
       url: string;
       fill: [label: string, value: string][];
       select?: [label: string, value: string][];
+      check?: string[];
       expected: Record<string, unknown>;
     }[] = [
       {
@@ -506,6 +523,21 @@ describe('web console (Chromium)', () => {
         expected: {
           settings: { index: 'lacework-alerts', auth: 'basic', username: 'connector' },
           credentialNames: ['password'],
+        },
+      },
+      {
+        name: 'splunk-ack',
+        kind: 'splunk_hec',
+        url: 'http://127.0.0.1:8088',
+        check: ['Wait for indexer acknowledgement (useAck)'],
+        fill: [
+          ['HEC token', 'hec-token-2'],
+          ['Host', 'edge-7'],
+          ['Acknowledgement timeout (ms)', '60000'],
+        ],
+        expected: {
+          settings: { host: 'edge-7', useAck: true, ackTimeoutMs: 60000 },
+          credentialNames: ['token'],
         },
       },
       {
@@ -546,9 +578,17 @@ describe('web console (Chromium)', () => {
         fill: [
           ['App name', 'lacework'],
           ['Hostname', 'connector-1'],
+          ['TLS server name (optional)', 'syslog.example.com'],
+          ['Message ID (MSGID)', 'LWALERT'],
         ],
         expected: {
-          settings: { facility: 'local3', appName: 'lacework', hostname: 'connector-1' },
+          settings: {
+            facility: 'local3',
+            appName: 'lacework',
+            hostname: 'connector-1',
+            serverName: 'syslog.example.com',
+            msgId: 'LWALERT',
+          },
           credentialNames: [],
         },
       },
@@ -561,6 +601,13 @@ describe('web console (Chromium)', () => {
       await admin.locator('form input[inputmode="url"]').fill(c.url);
       for (const [label, value] of c.select ?? []) {
         await admin.getByLabel(label, { exact: true }).selectOption(value);
+      }
+      for (const label of c.check ?? []) {
+        await admin.getByLabel(label, { exact: true }).check();
+      }
+      if (c.kind === 'syslog') {
+        // The API's limit of RFC 5424's MSGID.
+        expect(await admin.getByLabel('Message ID (MSGID)').getAttribute('maxlength')).toBe('32');
       }
       for (const [label, value] of c.fill) {
         await admin.getByLabel(label, { exact: true }).fill(value);
@@ -577,7 +624,7 @@ describe('web console (Chromium)', () => {
       'Elasticsearch / OpenSearch',
     );
     expect(await admin.content()).not.toMatch(
-      /elastic-password-1|sentinel-secret-1|secops-key-1|secops-secret-1/,
+      /elastic-password-1|sentinel-secret-1|secops-key-1|secops-secret-1|hec-token-2/,
     );
   });
 
@@ -597,6 +644,77 @@ describe('web console (Chromium)', () => {
       .locator('tr[data-integration="acme"]')
       .getByText(/^(pipeline, splunk|splunk, pipeline)$/)
       .waitFor();
+  });
+
+  it("drops a webhook's stored headers from the form, and says they are needed again when its URL changes", async () => {
+    await open(admin, 'destinations', 'Destinations');
+    await admin.getByRole('button', { name: 'Add a destination' }).click();
+    await admin.getByLabel('Name', { exact: true }).fill('hooked');
+    await admin.getByLabel('Webhook URL').fill(`${downstream.url}/hooked`);
+    await admin.getByLabel(/^Static headers/).fill('X-Ingest-Token: abc123');
+    await admin.getByRole('button', { name: 'Create' }).click();
+    await admin.getByText('it will not be shown again').waitFor();
+    await admin.getByRole('button', { name: 'Done' }).click();
+    const id = (await api(base, 'GET', '/api/v1/destinations')).json.items.find(
+      (d: { name: string }) => d.name === 'hooked',
+    ).id;
+    // Header names are kept in lower case.
+    expect((await api(base, 'GET', `/api/v1/destinations/${id}`)).json.headerNames).toEqual([
+      'x-ingest-token',
+    ]);
+
+    await admin.getByRole('button', { name: 'Edit hooked' }).click();
+    const remove = admin.getByLabel('Remove all stored headers (x-ingest-token)');
+    expect(await remove.isChecked()).toBe(false);
+    await admin.getByLabel('Webhook URL').fill(`${downstream.url}/moved`);
+    const moved = admin.getByText(/^The address changed: give Static headers .* again/);
+    await moved.waitFor();
+    expect(await moved.textContent()).toContain('Or remove all stored headers.');
+    await admin.getByRole('button', { name: 'Save changes' }).click();
+    await admin
+      .locator('[data-error-for="headers"]')
+      .filter({ hasText: 'headers: required when url changes' })
+      .waitFor();
+    expect(await admin.getByLabel(/^Static headers/).getAttribute('aria-invalid')).toBe('true');
+    expect((await api(base, 'GET', `/api/v1/destinations/${id}`)).json.url).toBe(`${downstream.url}/hooked`);
+    await screenshot(admin, 'destination-edit-headers-again');
+
+    await remove.check();
+    expect(await admin.getByLabel(/^Static headers/).isDisabled()).toBe(true);
+    expect(await moved.isVisible()).toBe(false);
+    await admin.getByRole('button', { name: 'Save changes' }).click();
+    await admin.getByText('Saved hooked.').waitFor();
+    expect((await api(base, 'GET', `/api/v1/destinations/${id}`)).json).toMatchObject({
+      url: `${downstream.url}/moved`,
+      headerNames: [],
+    });
+    expect(await admin.locator('tr[data-destination="hooked"]').textContent()).not.toContain(
+      'X-Ingest-Token',
+    );
+  });
+
+  it('deletes a destination after a step that names it, and shows which integrations keep one from going', async () => {
+    await open(admin, 'destinations', 'Destinations');
+    await admin.getByRole('button', { name: 'Delete pipeline' }).click();
+    await admin.getByRole('heading', { level: 2, name: 'Delete pipeline' }).waitFor();
+    await admin.getByText(`Delete pipeline (Webhook, ${downstream.url}/ingest)?`).waitFor();
+    await admin.getByRole('button', { name: 'Yes, delete pipeline' }).click();
+    await admin
+      .getByRole('alert')
+      .filter({ hasText: /^409: .* used by integrations: acme$/ })
+      .waitFor();
+    expect((await api(base, 'GET', `/api/v1/destinations/${destinationId}`)).status).toBe(200);
+
+    const secopsId = (await api(base, 'GET', '/api/v1/destinations')).json.items.find(
+      (d: { name: string }) => d.name === 'secops',
+    ).id;
+    await admin.getByRole('button', { name: 'Delete secops' }).click();
+    await admin.getByRole('heading', { level: 2, name: 'Delete secops' }).waitFor();
+    await admin.getByRole('button', { name: 'Yes, delete secops' }).click();
+    await admin.getByText('secops deleted.').waitFor();
+    await admin.locator('tr[data-destination="secops"]').waitFor({ state: 'detached' });
+    expect((await api(base, 'GET', `/api/v1/destinations/${secopsId}`)).status).toBe(404);
+    await admin.locator('tr[data-destination="pipeline"]').waitFor();
   });
 
   it('made no request to any origin but the service', () => {

@@ -9,14 +9,19 @@ export interface SettingField {
   key: string;
   label: string;
   /** `secret` and `secret-pem` are write-only: never shown, only sent when typed. */
-  control: 'text' | 'secret' | 'pem' | 'secret-pem' | 'check' | 'select';
+  control: 'text' | 'number' | 'secret' | 'pem' | 'secret-pem' | 'check' | 'select';
   options?: readonly (readonly [value: string, label: string])[];
   placeholder?: string;
   hint?: string;
   /** The value a new destination starts with. */
   initial?: string;
-  /** Shown (and sent) only while the setting `key` has `value`. */
+  /** The API's limits: the longest text, or the range of a number. */
+  min?: number;
+  max?: number;
+  /** Shown (and sent) only while the setting `key` has `value` (`true`/`false` for a check). */
   when?: { key: string; value: string };
+  /** While hidden, the stored value stays (it is not removed as a setting of another choice would be). */
+  keepWhenHidden?: boolean;
 }
 
 export interface KindInfo {
@@ -78,14 +83,26 @@ export const KINDS: Readonly<Record<DestinationKind, KindInfo>> = {
     urlHint: 'An empty path means /services/collector/event.',
     fields: [
       { key: 'token', label: 'HEC token', control: 'secret' },
-      { key: 'index', label: 'Index', control: 'text', hint: "Empty: the token's default index." },
+      { key: 'index', label: 'Index', control: 'text', max: 80, hint: "Empty: the token's default index." },
       { key: 'source', label: 'Source', control: 'text' },
       { key: 'sourcetype', label: 'Sourcetype', control: 'text', placeholder: 'lacework:alert' },
+      { key: 'host', label: 'Host', control: 'text', max: 255, hint: "Empty: Splunk's default host." },
       {
         key: 'useAck',
         label: 'Wait for indexer acknowledgement (useAck)',
         control: 'check',
         hint: 'Only when the token has indexer acknowledgement turned on.',
+      },
+      {
+        key: 'ackTimeoutMs',
+        label: 'Acknowledgement timeout (ms)',
+        control: 'number',
+        min: 1000,
+        max: 600_000,
+        placeholder: '30000',
+        hint: 'From 1000 to 600000; default 30000.',
+        when: { key: 'useAck', value: 'true' },
+        keepWhenHidden: true,
       },
     ],
     targetFields: [],
@@ -172,9 +189,23 @@ export const KINDS: Readonly<Record<DestinationKind, KindInfo>> = {
       },
       { key: 'clientCertificate', label: 'Client certificate (PEM, optional)', control: 'pem' },
       { key: 'clientKey', label: 'Client key (PEM, with the client certificate)', control: 'secret-pem' },
+      {
+        key: 'serverName',
+        label: 'TLS server name (optional)',
+        control: 'text',
+        max: 253,
+        hint: 'The name in the receiver certificate, when it is not the host of the address.',
+      },
       { key: 'facility', label: 'Facility', control: 'select', options: FACILITIES, initial: 'local0' },
-      { key: 'appName', label: 'App name', control: 'text', placeholder: 'lacework-connector' },
-      { key: 'hostname', label: 'Hostname', control: 'text', hint: "Empty: this machine's hostname." },
+      { key: 'appName', label: 'App name', control: 'text', max: 48, placeholder: 'lacework-connector' },
+      {
+        key: 'hostname',
+        label: 'Hostname',
+        control: 'text',
+        max: 255,
+        hint: "Empty: this machine's hostname.",
+      },
+      { key: 'msgId', label: 'Message ID (MSGID)', control: 'text', max: 32, placeholder: 'ALERT' },
     ],
     targetFields: [],
     batch: { events: 100, maxEvents: 5000, bytes: 4 * MIB, maxBytes: 64 * MIB },

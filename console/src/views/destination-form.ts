@@ -65,6 +65,17 @@ function valueOf(control: Control): string {
   return control.value.trim();
 }
 
+/** A control's value as a `when` compares it: a check is `true` or `false`. */
+function choice(control: Control): string {
+  return control instanceof HTMLInputElement && control.type === 'checkbox'
+    ? String(control.checked)
+    : control.value;
+}
+
+function checkbox(checked: boolean): HTMLInputElement {
+  return h('input', { type: 'checkbox', checked });
+}
+
 /** `Name: value` lines into an object; other lines are ignored. */
 function parseHeaders(textValue: string): Record<string, string> {
   const parsed: Record<string, string> = {};
@@ -131,7 +142,8 @@ export function destinationForm(
     for (const s of slots) {
       const when = s.setting?.when;
       if (when !== undefined) {
-        const shown = find(`settings.${when.key}`)?.control.value === when.value;
+        const on = find(`settings.${when.key}`);
+        const shown = on !== undefined && choice(on.control) === when.value;
         s.wrap.hidden = !shown;
         s.control.disabled = !shown;
       }
@@ -150,10 +162,11 @@ export function destinationForm(
         const s = find(`settings.${key}`);
         return s !== undefined && !s.control.disabled && valueOf(s.control) !== str(stored(key));
       });
+    // Headers being removed are not needed again.
     const again = slots.filter(
       (s) =>
         (s.setting !== undefined && isSecret(s.setting) && hasSecret(s.setting.key)) ||
-        (s.key === 'headers' && existing.headerNames.length > 0),
+        (s.key === 'headers' && existing.headerNames.length > 0 && !s.control.disabled),
     );
     for (const s of again) {
       (s.control as HTMLInputElement).placeholder = changed ? AGAIN : STORED;
@@ -161,7 +174,7 @@ export function destinationForm(
     moved.hidden = !(changed && again.length > 0);
     moved.textContent =
       changed && again.length > 0
-        ? `The address changed: give ${again.map((s) => s.label.textContent ?? s.key).join(', ')} again — a stored secret is only sent where it was given for.`
+        ? `The address changed: give ${again.map((s) => s.label.textContent ?? s.key).join(', ')} again — a stored secret is only sent where it was given for.${again.some((s) => s.key === 'headers') ? ' Or remove all stored headers.' : ''}`
         : '';
   };
 
@@ -194,6 +207,17 @@ export function destinationForm(
           'Stored encrypted; only the names are shown afterwards.',
         ),
       );
+      if (existing !== null && existing.headerNames.length > 0) {
+        const remove = checkbox(false);
+        const headers = find('headers')!.control;
+        remove.addEventListener('change', () => {
+          headers.disabled = remove.checked;
+          checkMoved();
+        });
+        slots.push(
+          slot('removeHeaders', `Remove all stored headers (${existing.headerNames.join(', ')})`, remove),
+        );
+      }
     }
     for (const f of info.fields) {
       let control: Control;
@@ -203,7 +227,11 @@ export function destinationForm(
           existing !== null && hasSecret(f.key) ? STORED : '',
         );
       } else if (f.control === 'check') {
-        control = h('input', { type: 'checkbox', checked: stored(f.key) === true });
+        control = checkbox(stored(f.key) === true);
+        control.addEventListener('change', applyWhen);
+      } else if (f.control === 'number') {
+        control = h('input', { type: 'number', step: 1, min: f.min, max: f.max, placeholder: f.placeholder });
+        control.value = str(stored(f.key));
       } else if (f.control === 'select') {
         control = select(f.options ?? [], str(stored(f.key) ?? f.initial));
         control.addEventListener('change', applyWhen);
@@ -211,7 +239,14 @@ export function destinationForm(
         control = h('textarea', { rows: 4, spellcheck: 'false', placeholder: '-----BEGIN CERTIFICATE-----' });
         control.value = typeof stored(f.key) === 'string' ? (stored(f.key) as string) : '';
       } else {
-        control = text(stored(f.key), f.placeholder === undefined ? {} : { placeholder: f.placeholder });
+        const attrs: Record<string, string> = {};
+        if (f.placeholder !== undefined) {
+          attrs.placeholder = f.placeholder;
+        }
+        if (f.max !== undefined) {
+          attrs.maxlength = String(f.max);
+        }
+        control = text(stored(f.key), attrs);
       }
       if (info.targetFields.includes(f.key)) {
         control.addEventListener('input', checkMoved);
@@ -258,7 +293,7 @@ export function destinationForm(
       const was = stored(f.key);
       if (s.control.disabled) {
         // Not used with the current choice: drop what was stored.
-        if (existing !== null && (was !== undefined || hasSecret(f.key))) {
+        if (existing !== null && f.keepWhenHidden !== true && (was !== undefined || hasSecret(f.key))) {
           settings[f.key] = null;
         }
       } else if (f.control === 'check') {
@@ -268,18 +303,19 @@ export function destinationForm(
         }
       } else {
         const value = valueOf(s.control);
+        const sent = f.control === 'number' ? Number(value) : value;
         if (isSecret(f)) {
           if (value !== '') {
-            settings[f.key] = value;
+            settings[f.key] = sent;
           }
         } else if (existing === null) {
           if (value !== '') {
-            settings[f.key] = value;
+            settings[f.key] = sent;
           }
         } else if (value === '' && was !== undefined) {
           settings[f.key] = null;
         } else if (value !== '' && value !== str(was)) {
-          settings[f.key] = value;
+          settings[f.key] = sent;
         }
       }
     }
@@ -304,9 +340,12 @@ export function destinationForm(
       if (secret !== '') {
         out.signingSecret = secret;
       }
-      const headers = find('headers')!.control.value;
-      if (headers.trim() !== '') {
-        out.headers = parseHeaders(headers);
+      const headers = find('headers')!.control;
+      if (headers.disabled) {
+        // "Remove all stored headers" is ticked.
+        out.headers = {};
+      } else if (headers.value.trim() !== '') {
+        out.headers = parseHeaders(headers.value);
       }
     } else {
       const settings = settingsBody();

@@ -7,7 +7,10 @@ import type { Destination, DestinationTest, Page } from '../types';
 import { destinationForm } from './destination-form';
 import { adminOnly, badge, confirmAction, copyButton, emptyState, errorBox, notice, row, table } from '../ui';
 
-/** Destinations of every kind: create and edit (the kind's own fields), test, pause/resume, rotate a webhook's secret. */
+/**
+ * Destinations of every kind: create and edit (the kind's own fields), test, pause/resume, rotate a webhook's secret,
+ * delete.
+ */
 export const renderDestinations: Screen = (main) => {
   const list = h('div');
   const panel = h('section', { class: 'panel', 'aria-live': 'polite' });
@@ -199,7 +202,49 @@ function actions(
           },
           { 'aria-label': `Rotate secret: ${d.name}` },
         ),
+    button('Delete', () => showDelete(panel, d, reload), {
+      class: 'danger',
+      'aria-label': `Delete ${d.name}`,
+    }),
   );
+}
+
+/** The confirmation step of a delete, naming the destination; the API refuses while integrations send to it. */
+function showDelete(panel: HTMLElement, d: Destination, reload: () => Promise<void>): void {
+  const status = notice();
+  const heading = h('h2', { tabindex: '-1' }, `Delete ${d.name}`);
+  const confirm = button(
+    `Yes, delete ${d.name}`,
+    async () => {
+      confirm.disabled = true;
+      try {
+        await sendJson('DELETE', `/destinations/${d.id}`);
+        status.ok(`${d.name} deleted.`);
+        await reload();
+      } catch (error) {
+        confirm.disabled = false;
+        status.fail(error);
+      }
+    },
+    { class: 'danger', id: 'delete-destination' },
+  );
+  replace(
+    panel,
+    heading,
+    h(
+      'p',
+      null,
+      `Delete ${d.name} (${kindLabel(d.kind)}, ${d.url})? Nothing more is sent to it. An integration that sends to it must choose other destinations first.`,
+    ),
+    h(
+      'div',
+      { class: 'actions' },
+      confirm,
+      button('Cancel', () => panel.replaceChildren()),
+    ),
+    status.el,
+  );
+  heading.focus();
 }
 
 function showSecret(panel: HTMLElement, d: Destination, extra: string): void {
