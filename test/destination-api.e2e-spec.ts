@@ -329,6 +329,16 @@ describe('destination API across the six kinds', () => {
       expect.objectContaining({ token: HEC_TOKEN, index: 'audit' }),
     ]);
 
+    // Which server a syslog client key is presented to is decided by the name and CA it is checked against too.
+    for (const settings of [
+      { serverName: 'other.example.net' },
+      { caCertificate: rsyslog.client.certificate },
+    ]) {
+      const moved = await patch(ids.syslog, { settings });
+      expect(moved.status).toBe(400);
+      expect(messageOf(moved.body)).toMatch(/^settings\.clientKey\b/);
+    }
+
     // A secret given again with the url moves with it.
     const withToken = await patch(ids.splunk_hec, {
       url: `${splunk.url}/services/collector`,

@@ -207,7 +207,7 @@ export const KINDS: Readonly<Record<DestinationKind, KindInfo>> = {
       },
       { key: 'msgId', label: 'Message ID (MSGID)', control: 'text', max: 32, placeholder: 'ALERT' },
     ],
-    targetFields: [],
+    targetFields: ['serverName', 'caCertificate'],
     batch: { events: 100, maxEvents: 5000, bytes: 4 * MIB, maxBytes: 64 * MIB },
   },
 };

@@ -245,7 +245,8 @@ export const SYSLOG_SETTINGS: KindSettingsSpec = {
   kind: 'syslog',
   secretFields: ['clientKey'],
   requiredSecretFields: [],
-  targetFields: [],
+  // The name and the CA the receiver is checked against decide who gets the client key, as the url does.
+  targetFields: ['serverName', 'caCertificate'],
   batch: {
     defaultMaxEvents: 100,
     maxMaxEvents: 5000,
