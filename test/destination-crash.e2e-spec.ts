@@ -23,6 +23,8 @@ const DCR = `dcr-${'0123456789abcdef'.repeat(2)}`;
 const STREAM = 'Custom-LaceworkAlerts_CL';
 const SECOPS_KEY = 'AIzaSyFakeKey-0123456789abcdefghijklmnopq';
 const SECOPS_SECRET = 'feed-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+/** How long the frozen receiver keeps the first batch's connection in its handshake before the kill. */
+const HANDSHAKE_HELD_MS = 1_500;
 
 interface Row {
   id: string;
@@ -338,11 +340,23 @@ describe('crash with a batch in flight to each destination kind', () => {
       rsyslog.pause();
       let connectionsOut = -1;
       let connectionsAfterKill = -1;
+      let receivedBeforeResume = -1;
+      let openSince: number | undefined;
       const { integrationId, second } = await crashMidBatch(
         { kind: 'syslog', url: rsyslog.url, settings: { caCertificate: rsyslog.serverCertificate } },
-        () => (connectionsOut = rsyslog.openClientConnections()) >= 1,
+        // The batch has been out longer than any handshake and pre-write settling (at most 1 s) would take.
+        () => {
+          connectionsOut = rsyslog.openClientConnections();
+          if (connectionsOut === 0) {
+            openSince = undefined;
+            return false;
+          }
+          openSince ??= Date.now();
+          return Date.now() - openSince >= HANDSHAKE_HELD_MS;
+        },
         () => {
           connectionsAfterKill = rsyslog.openClientConnections();
+          receivedBeforeResume = rsyslog.messages().length;
           rsyslog.resume();
         },
       );
@@ -351,6 +365,7 @@ describe('crash with a batch in flight to each destination kind', () => {
       // One batch was out at the kill: a connection the kernel had accepted for the frozen receiver, gone with it.
       expect(connectionsOut).toBe(1);
       expect(connectionsAfterKill).toBe(0);
+      expect(receivedBeforeResume).toBe(0);
       const messages = await rsyslog.waitForMessages(ALERTS);
       for (const row of stored) {
         const found = messages.filter((m) => m.structuredData.includes(`deliveryId="${row.id}"`));
