@@ -59,6 +59,9 @@ export class FakeSecOps {
   readonly requests: PushRequest[] = [];
   private failures: PlannedFailure[] = [];
   private badLine: ((line: string) => boolean) | null = null;
+  private answerDelay: number | 'hold' = 0;
+  private readonly held = new Set<() => void>();
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   private constructor(
     private readonly server: Server,
@@ -106,9 +109,51 @@ export class FakeSecOps {
     this.badLine = predicate;
   }
 
+  /**
+   * Requests are applied on arrival (lines stored) but answered only after `delay` ms, or, with `hold`, once
+   * `releaseAnswers()` is called: a feed that took the events and is slow to reply. 0 answers at once.
+   */
+  delayAnswers(delay: number | 'hold'): void {
+    this.answerDelay = delay;
+  }
+
+  /** Writes every held answer now. */
+  releaseAnswers(): void {
+    for (const write of [...this.held]) {
+      write();
+    }
+  }
+
   async close(): Promise<void> {
+    for (const timer of this.timers) {
+      clearTimeout(timer);
+    }
+    this.timers.clear();
+    this.held.clear();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Writes an answer now, after the answer delay, or when released. */
+  private answer(write: () => void): void {
+    const delay = this.answerDelay;
+    if (delay === 0) {
+      write();
+      return;
+    }
+    const once = (): void => {
+      this.held.delete(once);
+      write();
+    };
+    if (delay === 'hold') {
+      this.held.add(once);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      once();
+    }, delay);
+    this.timers.add(timer);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -143,11 +188,13 @@ export class FakeSecOps {
                 domain: 'googleapis.com',
               },
             ];
-      sendJson(
-        res,
-        status,
-        { error: { code: status, message, status: GOOGLE_STATUS[status] ?? 'UNKNOWN', details } },
-        headers,
+      this.answer(() =>
+        sendJson(
+          res,
+          status,
+          { error: { code: status, message, status: GOOGLE_STATUS[status] ?? 'UNKNOWN', details } },
+          headers,
+        ),
       );
     };
     if (req.method !== 'POST' || decodeURIComponent(url.pathname) !== this.feedPath) {
@@ -203,7 +250,7 @@ export class FakeSecOps {
       }
     }
     this.lines.push(...lines);
-    sendGoogleJson(res, 200, {});
+    this.answer(() => sendGoogleJson(res, 200, {}));
   }
 }
 

@@ -79,6 +79,9 @@ export class FakeSentinel {
   private badAlert: ((alert: string) => boolean) | null = null;
   private roleAssigned = true;
   private expiresInSeconds: number;
+  private answerDelay: number | 'hold' = 0;
+  private readonly held = new Set<() => void>();
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   private constructor(
     private readonly server: Server,
@@ -147,12 +150,32 @@ export class FakeSentinel {
     this.badAlert = predicate;
   }
 
+  /**
+   * Upload calls are applied on arrival (rows stored) but answered only after `delay` ms, or, with `hold`, once
+   * `releaseAnswers()` is called: an endpoint that took the rows and is slow to reply. 0 answers at once.
+   */
+  delayAnswers(delay: number | 'hold'): void {
+    this.answerDelay = delay;
+  }
+
+  /** Writes every held upload answer now. */
+  releaseAnswers(): void {
+    for (const write of [...this.held]) {
+      write();
+    }
+  }
+
   /** Alerts stored, as raw text, in arrival order. */
   get alerts(): string[] {
     return this.rows.map((row) => row.alert ?? '');
   }
 
   async close(): Promise<void> {
+    for (const timer of this.timers) {
+      clearTimeout(timer);
+    }
+    this.timers.clear();
+    this.held.clear();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -243,6 +266,28 @@ export class FakeSentinel {
     }
   }
 
+  /** Writes an upload answer now, after the answer delay, or when released. */
+  private answer(write: () => void): void {
+    const delay = this.answerDelay;
+    if (delay === 0) {
+      write();
+      return;
+    }
+    const once = (): void => {
+      this.held.delete(once);
+      write();
+    };
+    if (delay === 'hold') {
+      this.held.add(once);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      once();
+    }, delay);
+    this.timers.add(timer);
+  }
+
   private ingest(url: URL, req: IncomingMessage, body: Buffer, res: ServerResponse): void {
     const auth = req.headers.authorization ?? '';
     const token = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : null;
@@ -266,7 +311,9 @@ export class FakeSentinel {
     ): void => {
       call.status = status;
       call.errorCode = code;
-      sendJson(res, status, { error: { code, message } }, { 'x-ms-error-code': code, ...headers });
+      this.answer(() =>
+        sendJson(res, status, { error: { code, message } }, { 'x-ms-error-code': code, ...headers }),
+      );
     };
     const expiresAt = token === null ? undefined : this.tokens.get(token);
     if (expiresAt === undefined || expiresAt <= Date.now()) {
@@ -343,8 +390,10 @@ export class FakeSentinel {
       return;
     }
     this.rows.push(...rows);
-    res.writeHead(204);
-    res.end();
+    this.answer(() => {
+      res.writeHead(204);
+      res.end();
+    });
   }
 }
 

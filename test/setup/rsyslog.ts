@@ -127,6 +127,7 @@ async function portAnswers(port: number): Promise<boolean> {
 export class Rsyslog {
   private output = '';
   private exited = false;
+  private paused = false;
   private port_ = 0;
 
   private constructor(
@@ -239,8 +240,42 @@ export class Rsyslog {
     );
   }
 
+  /**
+   * Freezes rsyslogd (SIGSTOP): the kernel still completes TCP handshakes and buffers what clients send, but nothing
+   * is answered, read or written until {@link resume}: a TLS handshake with it hangs.
+   */
+  pause(): void {
+    if (!this.exited && !this.paused) {
+      this.child.kill('SIGSTOP');
+      this.paused = true;
+    }
+  }
+
+  /** Lets a paused rsyslogd run again (SIGCONT). */
+  resume(): void {
+    if (!this.exited && this.paused) {
+      this.child.kill('SIGCONT');
+      this.paused = false;
+    }
+  }
+
+  /**
+   * Client connections to the receiver's port that are open as the kernel sees them (ESTABLISHED in Linux's
+   * /proc/net/tcp), whether or not rsyslogd took them yet: how a test sees a sender waiting on a paused receiver.
+   */
+  openClientConnections(): number {
+    const table = readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1);
+    const port = this.port_.toString(16).toUpperCase().padStart(4, '0');
+    return table.filter((line) => {
+      const fields = line.trim().split(/\s+/);
+      // fields: sl, local_address, rem_address, st, ...; the client side is the one whose remote port is ours.
+      return fields.length > 3 && fields[2].endsWith(`:${port}`) && fields[3] === '01';
+    }).length;
+  }
+
   /** Stops rsyslogd and deletes its directory. */
   async stop(): Promise<void> {
+    this.resume();
     if (!this.exited) {
       const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
       this.child.kill('SIGTERM');
