@@ -1,5 +1,6 @@
 import { IncomingMessage, Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { AnswerGate } from './fake-http';
 
 /** One request as the fake saw it. */
 export interface ElasticsearchRequest {
@@ -154,9 +155,7 @@ export async function startFakeElasticsearch(
   let mappingRule: MappingRule | null = null;
   let seqNo = 0;
   let autoId = 0;
-  let answerDelay: number | 'hold' = 0;
-  const held = new Set<() => void>();
-  const timers = new Set<NodeJS.Timeout>();
+  const gate = new AnswerGate();
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -178,7 +177,6 @@ export async function startFakeElasticsearch(
       record.status = status;
       const text = body === null ? '' : JSON.stringify(body);
       const write = (): void => {
-        held.delete(write);
         if (record.answeredAt !== null) {
           return;
         }
@@ -193,22 +191,12 @@ export async function startFakeElasticsearch(
         });
         res.end(text);
       };
+      const drop = gate.answer(write);
       // A client that gives up (or dies) ends the wait; the request stays applied.
       res.once('close', () => {
         record.answeredAt ??= Date.now();
-        held.delete(write);
+        drop();
       });
-      if (answerDelay === 'hold') {
-        held.add(write);
-      } else if (answerDelay > 0) {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          write();
-        }, answerDelay);
-        timers.add(timer);
-      } else {
-        write();
-      }
     });
   });
 
@@ -532,19 +520,13 @@ export async function startFakeElasticsearch(
       denied.add(index);
     },
     delayAnswers(delay) {
-      answerDelay = delay;
+      gate.setDelay(delay);
     },
     releaseAnswers() {
-      for (const write of [...held]) {
-        write();
-      }
+      gate.release();
     },
     close() {
-      for (const timer of timers) {
-        clearTimeout(timer);
-      }
-      timers.clear();
-      held.clear();
+      gate.close();
       server.closeAllConnections();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -1,6 +1,6 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { headerValue, readBody, sendJson } from './fake-http';
+import { AnswerGate, headerValue, readBody, sendJson } from './fake-http';
 
 /** importPushLogs's limit on one request's body. */
 export const FAKE_SECOPS_MAX_BYTES = 4_000_000;
@@ -59,9 +59,7 @@ export class FakeSecOps {
   readonly requests: PushRequest[] = [];
   private failures: PlannedFailure[] = [];
   private badLine: ((line: string) => boolean) | null = null;
-  private answerDelay: number | 'hold' = 0;
-  private readonly held = new Set<() => void>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly gate = new AnswerGate();
 
   private constructor(
     private readonly server: Server,
@@ -114,46 +112,18 @@ export class FakeSecOps {
    * `releaseAnswers()` is called: a feed that took the events and is slow to reply. 0 answers at once.
    */
   delayAnswers(delay: number | 'hold'): void {
-    this.answerDelay = delay;
+    this.gate.setDelay(delay);
   }
 
   /** Writes every held answer now. */
   releaseAnswers(): void {
-    for (const write of [...this.held]) {
-      write();
-    }
+    this.gate.release();
   }
 
   async close(): Promise<void> {
-    for (const timer of this.timers) {
-      clearTimeout(timer);
-    }
-    this.timers.clear();
-    this.held.clear();
+    this.gate.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  /** Writes an answer now, after the answer delay, or when released. */
-  private answer(write: () => void): void {
-    const delay = this.answerDelay;
-    if (delay === 0) {
-      write();
-      return;
-    }
-    const once = (): void => {
-      this.held.delete(once);
-      write();
-    };
-    if (delay === 'hold') {
-      this.held.add(once);
-      return;
-    }
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      once();
-    }, delay);
-    this.timers.add(timer);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -188,7 +158,7 @@ export class FakeSecOps {
                 domain: 'googleapis.com',
               },
             ];
-      this.answer(() =>
+      this.gate.answer(() =>
         sendJson(
           res,
           status,
@@ -250,7 +220,7 @@ export class FakeSecOps {
       }
     }
     this.lines.push(...lines);
-    this.answer(() => sendGoogleJson(res, 200, {}));
+    this.gate.answer(() => sendGoogleJson(res, 200, {}));
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { headerValue, readBody, sendJson } from './fake-http';
+import { AnswerGate, headerValue, readBody, sendJson } from './fake-http';
 
 /** The Logs Ingestion API's limit on one call's body. */
 export const FAKE_SENTINEL_MAX_BYTES = 1_000_000;
@@ -79,9 +79,7 @@ export class FakeSentinel {
   private badAlert: ((alert: string) => boolean) | null = null;
   private roleAssigned = true;
   private expiresInSeconds: number;
-  private answerDelay: number | 'hold' = 0;
-  private readonly held = new Set<() => void>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly gate = new AnswerGate();
 
   private constructor(
     private readonly server: Server,
@@ -155,14 +153,12 @@ export class FakeSentinel {
    * `releaseAnswers()` is called: an endpoint that took the rows and is slow to reply. 0 answers at once.
    */
   delayAnswers(delay: number | 'hold'): void {
-    this.answerDelay = delay;
+    this.gate.setDelay(delay);
   }
 
   /** Writes every held upload answer now. */
   releaseAnswers(): void {
-    for (const write of [...this.held]) {
-      write();
-    }
+    this.gate.release();
   }
 
   /** Alerts stored, as raw text, in arrival order. */
@@ -171,11 +167,7 @@ export class FakeSentinel {
   }
 
   async close(): Promise<void> {
-    for (const timer of this.timers) {
-      clearTimeout(timer);
-    }
-    this.timers.clear();
-    this.held.clear();
+    this.gate.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -266,28 +258,6 @@ export class FakeSentinel {
     }
   }
 
-  /** Writes an upload answer now, after the answer delay, or when released. */
-  private answer(write: () => void): void {
-    const delay = this.answerDelay;
-    if (delay === 0) {
-      write();
-      return;
-    }
-    const once = (): void => {
-      this.held.delete(once);
-      write();
-    };
-    if (delay === 'hold') {
-      this.held.add(once);
-      return;
-    }
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      once();
-    }, delay);
-    this.timers.add(timer);
-  }
-
   private ingest(url: URL, req: IncomingMessage, body: Buffer, res: ServerResponse): void {
     const auth = req.headers.authorization ?? '';
     const token = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : null;
@@ -311,7 +281,7 @@ export class FakeSentinel {
     ): void => {
       call.status = status;
       call.errorCode = code;
-      this.answer(() =>
+      this.gate.answer(() =>
         sendJson(res, status, { error: { code, message } }, { 'x-ms-error-code': code, ...headers }),
       );
     };
@@ -390,7 +360,7 @@ export class FakeSentinel {
       return;
     }
     this.rows.push(...rows);
-    this.answer(() => {
+    this.gate.answer(() => {
       res.writeHead(204);
       res.end();
     });

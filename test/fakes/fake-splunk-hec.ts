@@ -1,5 +1,6 @@
 import { IncomingMessage, ServerResponse, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { AnswerGate } from './fake-http';
 
 /** A token the fake collector knows. */
 export interface FakeHecToken {
@@ -248,9 +249,7 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions): Promise
   const received: IndexedHecEvent[] = [];
   const requests: RecordedHecRequest[] = [];
   let rejectRule: ((rawEvent: string) => boolean) | null = null;
-  let answerDelay: number | 'hold' = 0;
-  const held = new Set<() => void>();
-  const timers = new Set<NodeJS.Timeout>();
+  const gate = new AnswerGate();
 
   const channelState = (token: string, channel: string) => {
     let perToken = channels.get(token);
@@ -534,7 +533,6 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions): Promise
         reply,
       });
       const write = (): void => {
-        held.delete(write);
         if (!res.destroyed && !res.writableEnded) {
           res.writeHead(answer.status, {
             'content-type': 'application/json; charset=UTF-8',
@@ -544,17 +542,10 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions): Promise
         }
       };
       const isEvent = EVENT_PATHS.has(new URL(req.url ?? '/', 'http://fake').pathname);
-      if (!isEvent || answerDelay === 0) {
-        write();
-      } else if (answerDelay === 'hold') {
-        held.add(write);
-        res.once('close', () => held.delete(write));
+      if (isEvent) {
+        res.once('close', gate.answer(write));
       } else {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          write();
-        }, answerDelay);
-        timers.add(timer);
+        write();
       }
     });
   });
@@ -576,10 +567,7 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions): Promise
     eventRequests: () => requests.filter((r) => EVENT_PATHS.has(r.path)),
     close: () =>
       new Promise<void>((resolve) => {
-        for (const timer of timers) {
-          clearTimeout(timer);
-        }
-        held.clear();
+        gate.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
@@ -603,12 +591,10 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions): Promise
       ackDelay = delay;
     },
     delayAnswers(delay) {
-      answerDelay = delay;
+      gate.setDelay(delay);
     },
     releaseAnswers() {
-      for (const write of [...held]) {
-        write();
-      }
+      gate.release();
     },
     rejectEvents(rule) {
       rejectRule = rule;
