@@ -31,6 +31,12 @@ describe('planWindow', () => {
     expect(now.getTime() - w.start.getTime()).toBeGreaterThan(MAX_CHUNK_MS - HOUR_MS);
   });
 
+  it('plans a window of at least a minute when the cursor is at now and there is no overlap', () => {
+    const w = planWindow({ ...base, overlapMinutes: 0, cursor: now, lastRelistAt: now });
+    expect(w.relist).toBe(false);
+    expect(w.end.getTime() - w.start.getTime()).toBe(60_000);
+  });
+
   it('never ends before it starts and never leaves a gap after the cursor (property)', () => {
     fc.assert(
       fc.property(

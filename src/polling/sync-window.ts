@@ -38,7 +38,11 @@ export function planWindow(input: WindowInput): PlannedWindow {
   }
   const relistDue =
     input.lastRelistAt === null || nowMs - input.lastRelistAt.getTime() >= input.relistMinutes * 60_000;
-  const fromCursor = Math.min(input.cursor.getTime(), nowMs) - input.overlapMinutes * 60_000;
+  // Never an empty window, even with no overlap and a cursor at now: Lacework needs a start before the end.
+  const fromCursor = Math.min(
+    Math.min(input.cursor.getTime(), nowMs) - input.overlapMinutes * 60_000,
+    nowMs - 60_000,
+  );
   if (relistDue) {
     return { start: new Date(Math.min(relistStart, fromCursor)), end: input.now, relist: true };
   }
