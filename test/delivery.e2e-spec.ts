@@ -5,22 +5,12 @@ import { createIntegration, KEY, syncAndSettle } from './setup/sync-helpers';
 import { asAdmin, asViewer, startTestApp, TestApp } from './setup/test-app';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
 import { hourStart, sleep, waitFor } from './setup/wait';
+import { PIPELINE_APP_ENV } from './setup/pipeline-env';
 
 const SECRET = 'whsec_' + Buffer.alloc(32, 9).toString('base64');
 const HOUR = 3_600_000;
 
-const APP_ENV = {
-  SCHEDULER_ENABLED: 'true',
-  POLLING_ENABLED: 'false',
-  SCHEDULER_TICK_MS: '50',
-  LACEWORK_RETRY_BASE_MS: '5',
-  DELIVERY_RETRY_SCALE: '0.0001',
-  CIRCUIT_PROBE_AFTER_MS: '300',
-  LEASE_SECONDS: '5',
-  // requestsPerHour counts per 10 s: the budget paces as in production, 360 times faster.
-  LACEWORK_BUDGET_WINDOW_MS: '10000',
-  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-};
+const APP_ENV = PIPELINE_APP_ENV;
 
 describe('delivery: signed, at least once, idempotent, replayable', () => {
   let db: TestDatabase;

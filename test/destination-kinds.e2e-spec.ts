@@ -6,6 +6,7 @@ import { createIntegration, KEY, syncAndSettle } from './setup/sync-helpers';
 import { asAdmin, asViewer, startTestApp, TestApp } from './setup/test-app';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
 import { hourStart, sleep, waitFor } from './setup/wait';
+import { PIPELINE_APP_ENV } from './setup/pipeline-env';
 
 const HOUR = 3_600_000;
 const SECRET = 'whsec_' + Buffer.alloc(32, 5).toString('base64');
@@ -15,17 +16,7 @@ const API_KEY = Buffer.from('VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw').toStr
 const WRONG_API_KEY = Buffer.from('VuaCfGcBCdbkQm-e5aOx:wrong-key-0000000000').toString('base64');
 const ES_INDEX = 'lacework-alerts';
 
-const APP_ENV = {
-  SCHEDULER_ENABLED: 'true',
-  POLLING_ENABLED: 'false',
-  SCHEDULER_TICK_MS: '50',
-  LACEWORK_RETRY_BASE_MS: '5',
-  DELIVERY_RETRY_SCALE: '0.0001',
-  CIRCUIT_PROBE_AFTER_MS: '300',
-  LEASE_SECONDS: '5',
-  LACEWORK_BUDGET_WINDOW_MS: '10000',
-  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-};
+const APP_ENV = PIPELINE_APP_ENV;
 
 /** One delivery with the alert version it carries. */
 interface Row {

@@ -7,6 +7,7 @@ import { ElasticsearchSender } from '../src/delivery/senders/elasticsearch.sende
 import { ELASTICSEARCH_SETTINGS } from '../src/delivery/senders/elasticsearch.settings';
 import { FakeElasticsearch, startFakeElasticsearch } from './fakes/fake-elasticsearch';
 import { testEnv } from './setup/test-app';
+import { openedDestination } from './setup/opened-destination';
 
 const API_KEY = Buffer.from('VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw').toString('base64');
 const PASSWORD = 'pa55-w0rd-never-shown';
@@ -18,21 +19,16 @@ const sender = new ElasticsearchSender(
   validateEnv(testEnv('postgres://unused@127.0.0.1/unused', { DELIVERY_TIMEOUT_MS: '5000' })),
 );
 
-/** A destination as the worker opens it: the settings spec's output after a JSON round trip. */
+/** A destination as the worker opens it. */
 function destination(url: string, input: Record<string, unknown> = {}): OpenedDestination {
-  const parsed = ELASTICSEARCH_SETTINGS.parse({ index: INDEX, auth: 'api_key', apiKey: API_KEY, ...input });
-  return {
-    id: 'dest-1',
-    name: 'elastic',
-    kind: 'elasticsearch',
-    format: 'document',
-    url: ELASTICSEARCH_SETTINGS.checkUrl(url),
-    settings: JSON.parse(JSON.stringify(parsed.settings)),
-    credentials: parsed.credentials,
-    secrets: [],
-    headers: {},
-    batch: { maxEvents: 500, maxBytes: 5 * 1024 * 1024 },
-  };
+  return openedDestination(
+    ELASTICSEARCH_SETTINGS,
+    url,
+    { index: INDEX, auth: 'api_key', apiKey: API_KEY, ...input },
+    {
+      name: 'elastic',
+    },
+  );
 }
 
 function event(n: number, body?: string): OutgoingEvent {

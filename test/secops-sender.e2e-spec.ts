@@ -5,6 +5,7 @@ import { SecOpsSender } from '../src/delivery/senders/secops.sender';
 import { SECOPS_SETTINGS } from '../src/delivery/senders/secops.settings';
 import { FAKE_SECOPS_MAX_BYTES, FakeSecOps, startFakeSecOps } from './fakes/fake-secops';
 import { testEnv } from './setup/test-app';
+import { openedDestination } from './setup/opened-destination';
 
 const API_KEY = 'AIzaSyFakeKey-0123456789abcdefghijklmnopq';
 const FEED_SECRET = 'feed-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0';
@@ -19,19 +20,11 @@ function sender(): SecOpsSender {
 }
 
 function destination(fake: FakeSecOps, credentials: Record<string, unknown> = {}): OpenedDestination {
-  const parsed = SECOPS_SETTINGS.parse({ apiKey: API_KEY, secret: FEED_SECRET, ...credentials });
-  return {
-    id: 'dest-1',
-    name: 'secops',
-    kind: 'secops',
-    format: 'document',
-    url: SECOPS_SETTINGS.checkUrl(fake.url),
-    settings: JSON.parse(JSON.stringify(parsed.settings)) as Record<string, unknown>,
-    credentials: parsed.credentials,
-    secrets: [],
-    headers: {},
-    batch: { maxEvents: 500, maxBytes: 4_000_000 },
-  };
+  return openedDestination(SECOPS_SETTINGS, fake.url, {
+    apiKey: API_KEY,
+    secret: FEED_SECRET,
+    ...credentials,
+  });
 }
 
 function event(n: number, body = `{"alertId":${n},"n":${n}}`): OutgoingEvent {

@@ -5,6 +5,7 @@ import { SentinelSender } from '../src/delivery/senders/sentinel.sender';
 import { DEFAULT_AUTHORITY_HOST, SENTINEL_SETTINGS } from '../src/delivery/senders/sentinel.settings';
 import { FAKE_SENTINEL_MAX_BYTES, FakeSentinel, startFakeSentinel } from './fakes/fake-sentinel';
 import { testEnv } from './setup/test-app';
+import { openedDestination } from './setup/opened-destination';
 
 const TENANT = '0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
 const CLIENT = '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
@@ -26,7 +27,7 @@ function destination(
   overrides: Record<string, unknown> = {},
   id = 'dest-1',
 ): OpenedDestination {
-  const parsed = SENTINEL_SETTINGS.parse({
+  const input = {
     tenantId: TENANT,
     clientId: CLIENT,
     clientSecret: SECRET,
@@ -34,20 +35,8 @@ function destination(
     streamName: STREAM,
     authorityHost: fake.authorityHost,
     ...overrides,
-  });
-  return {
-    id,
-    name: 'sentinel',
-    kind: 'sentinel',
-    format: 'document',
-    url: SENTINEL_SETTINGS.checkUrl(fake.url),
-    // As stored: through a JSON round trip (PostgreSQL jsonb).
-    settings: JSON.parse(JSON.stringify(parsed.settings)) as Record<string, unknown>,
-    credentials: parsed.credentials,
-    secrets: [],
-    headers: {},
-    batch: { maxEvents: 500, maxBytes: 1_000_000 },
   };
+  return openedDestination(SENTINEL_SETTINGS, fake.url, input, { id });
 }
 
 function event(n: number, body = `{"alertId":${n},"n":${n}}`): OutgoingEvent {

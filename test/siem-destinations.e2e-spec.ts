@@ -7,21 +7,11 @@ import { createIntegration, KEY, syncAndSettle } from './setup/sync-helpers';
 import { asAdmin, asViewer, startTestApp, TestApp } from './setup/test-app';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
 import { hourStart, sleep, waitFor } from './setup/wait';
+import { PIPELINE_APP_ENV } from './setup/pipeline-env';
 
 const HOUR = 3_600_000;
 
-const APP_ENV = {
-  SCHEDULER_ENABLED: 'true',
-  POLLING_ENABLED: 'false',
-  SCHEDULER_TICK_MS: '50',
-  LACEWORK_RETRY_BASE_MS: '5',
-  DELIVERY_RETRY_SCALE: '0.0001',
-  CIRCUIT_PROBE_AFTER_MS: '300',
-  LEASE_SECONDS: '5',
-  // requestsPerHour counts per 10 s: the budget paces as in production, 360 times faster.
-  LACEWORK_BUDGET_WINDOW_MS: '10000',
-  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-};
+const APP_ENV = PIPELINE_APP_ENV;
 
 const TENANT = '0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
 const CLIENT = '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';

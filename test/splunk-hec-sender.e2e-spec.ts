@@ -9,6 +9,7 @@ import { SplunkHecSender, splunkEnvelope } from '../src/delivery/senders/splunk-
 import { readSplunkHecSettings, SPLUNK_HEC_SETTINGS } from '../src/delivery/senders/splunk-hec.settings';
 import { FakeSplunkHec, splitConcatenatedObjects, startFakeSplunkHec } from './fakes/fake-splunk-hec';
 import { testEnv } from './setup/test-app';
+import { openedDestination } from './setup/opened-destination';
 
 const TOKEN = '5c2d3a1e-7f4b-4e0a-9a55-1b2c3d4e5f60';
 const ACK_TOKEN = '0b7f6c1a-2d3e-4f50-8a9b-c0d1e2f3a4b5';
@@ -22,29 +23,18 @@ function sender(overrides: Record<string, string> = {}): SplunkHecSender {
   );
 }
 
-/** A destination as the worker opens it: settings through the spec, then through a jsonb-like JSON round trip. */
+/** A destination as the worker opens it. */
 function destination(
   url: string,
   settings: Record<string, unknown> = {},
   batch: Partial<BatchLimits> = {},
 ): OpenedDestination {
-  const parsed = SPLUNK_HEC_SETTINGS.parse({ token: TOKEN, ...settings });
-  return {
-    id: 'dest-1',
-    name: 'splunk',
-    kind: 'splunk_hec',
-    format: 'document',
-    url: SPLUNK_HEC_SETTINGS.checkUrl(url),
-    settings: JSON.parse(JSON.stringify(parsed.settings)) as Record<string, unknown>,
-    credentials: parsed.credentials,
-    secrets: [],
-    headers: {},
-    batch: {
-      maxEvents: SPLUNK_HEC_SETTINGS.batch.defaultMaxEvents,
-      maxBytes: SPLUNK_HEC_SETTINGS.batch.defaultMaxBytes,
-      ...batch,
-    },
-  };
+  return openedDestination(
+    SPLUNK_HEC_SETTINGS,
+    url,
+    { token: TOKEN, ...settings },
+    { name: 'splunk', batch },
+  );
 }
 
 function event(n: number, body?: string): OutgoingEvent {

@@ -8,6 +8,7 @@ import { SYSLOG_SETTINGS } from '../src/delivery/senders/syslog.settings';
 import { PERMITTED_CLIENT_NAME, Rsyslog } from './setup/rsyslog';
 import { testEnv } from './setup/test-app';
 import { sleep } from './setup/wait';
+import { openedDestination } from './setup/opened-destination';
 
 function sender(timeoutMs = 5_000): SyslogSender {
   return new SyslogSender(
@@ -15,21 +16,8 @@ function sender(timeoutMs = 5_000): SyslogSender {
   );
 }
 
-/** A destination as the worker opens it: settings through the spec, then a JSON round trip like jsonb. */
 function destination(url: string, input: Record<string, unknown> = {}): OpenedDestination {
-  const parsed = SYSLOG_SETTINGS.parse(input);
-  return {
-    id: 'dest-1',
-    name: 'siem',
-    kind: 'syslog',
-    format: 'document',
-    url: SYSLOG_SETTINGS.checkUrl(url),
-    settings: JSON.parse(JSON.stringify(parsed.settings)) as Record<string, unknown>,
-    credentials: parsed.credentials,
-    secrets: [],
-    headers: {},
-    batch: { maxEvents: 100, maxBytes: 4 * 1024 * 1024 },
-  };
+  return openedDestination(SYSLOG_SETTINGS, url, input, { name: 'siem' });
 }
 
 let sequence = 0;
