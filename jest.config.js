@@ -7,4 +7,7 @@ module.exports = {
   testEnvironment: 'node',
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   testTimeout: 60000,
+  // The suite starts servers and service processes; if a failing test leaves one behind, the run still ends with the
+  // tests' verdict instead of holding CI until its time limit (`--detectOpenHandles` finds such a leak).
+  forceExit: true,
 };

@@ -81,20 +81,23 @@ describe('enrichment limits: process-wide cap, refilled slots, pages per listing
         await sleep(20);
       }
     })();
-    // One kick; every later start comes from a slot being freed.
-    await worker.pumpAll();
-    await waitFor(
-      async () => {
-        const [row] = await db.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM alert_versions WHERE state = 'pending'`,
-        );
-        return row.n === 0;
-      },
-      60_000,
-      'every version to be enriched without a tick',
-    );
-    sampling = false;
-    await sampler;
+    try {
+      // One kick; every later start comes from a slot being freed.
+      await worker.pumpAll();
+      await waitFor(
+        async () => {
+          const [row] = await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM alert_versions WHERE state = 'pending'`,
+          );
+          return row.n === 0;
+        },
+        60_000,
+        'every version to be enriched without a tick',
+      );
+    } finally {
+      sampling = false;
+      await sampler;
+    }
     expect(maxLeased).toBeGreaterThanOrEqual(1);
     expect(maxLeased).toBeLessThanOrEqual(2);
     const byIntegration = await db.query<{ integration_id: string; n: number }>(

@@ -1,6 +1,6 @@
 import { FakeDownstream } from './fakes/fake-downstream';
 import { FakeAlertSeed, FakeLacework, generateAlerts } from './fakes/fake-lacework';
-import { api, Cluster } from './setup/cluster';
+import { api, Cluster, statusOnNewConnection } from './setup/cluster';
 import { verifyExactCounts } from './setup/exact-counts';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
 import { TcpProxy, viaProxy } from './setup/tcp-proxy';
@@ -20,6 +20,9 @@ interface Scenario {
   integrations: { id: string; alertIds: string[] }[];
   stopPolling: () => Promise<void>;
 }
+
+/** Stops of the pollers still asking for syncs: afterEach ends them, so a scenario that failed leaves no loop behind. */
+const runningPollers = new Set<() => Promise<void>>();
 
 /** Creates a destination and `count` integrations (one sub-account each), and keeps asking for syncs. */
 async function setUp(
@@ -65,17 +68,13 @@ async function setUp(
       await sleep(300);
     }
   })();
-  return {
-    db,
-    lacework,
-    downstream,
-    cluster,
-    integrations,
-    stopPolling: async () => {
-      polling = false;
-      await poller;
-    },
+  const stopPolling = async (): Promise<void> => {
+    polling = false;
+    await poller;
+    runningPollers.delete(stopPolling);
   };
+  runningPollers.add(stopPolling);
+  return { db, lacework, downstream, cluster, integrations, stopPolling };
 }
 
 /** Waits until every served alert's newest version is stored and delivered and nothing is in flight. */
@@ -118,10 +117,16 @@ describe('fault suite: real processes, exact counts', () => {
   });
 
   afterEach(async () => {
+    for (const stopPolling of [...runningPollers]) {
+      await stopPolling();
+    }
+    const died = cluster?.diedOnTheirOwn() ?? [];
     await cluster?.stopAll();
     await lacework.close();
     await downstream.close();
     await db.drop();
+    // Faults are the scenario's to make: no instance may end by itself (a crash on a cut connection, say).
+    expect(died).toEqual([]);
   });
 
   it(
@@ -221,12 +226,12 @@ describe('fault suite: real processes, exact counts', () => {
         ]);
         await waitFor(() => lacework.count('scope') >= 500, 60_000, 'enrichment to be under way');
         proxy.cut();
-        const health = await fetch(`${cluster.anyUrl()}/health`);
-        expect(health.status).toBe(503);
+        const health = await statusOnNewConnection(`${cluster.anyUrl()}/health`);
+        expect(health).toBe(503);
         await sleep(T(2_000));
         proxy.restore();
         await waitFor(
-          async () => (await fetch(`${cluster.anyUrl()}/health`)).status === 200,
+          async () => (await statusOnNewConnection(`${cluster.anyUrl()}/health`).catch(() => 0)) === 200,
           30_000,
           'health again',
         );

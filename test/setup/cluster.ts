@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import { spawnService, SpawnedService } from './spawn-service';
 import { ADMIN_TOKEN, SECRETS_KEY, VIEWER_TOKEN } from './test-app';
 
@@ -64,6 +65,17 @@ export class Cluster {
     }
   }
 
+  /** Instances that ended without being killed by the scenario, each with the end of what it wrote. */
+  diedOnTheirOwn(): string[] {
+    return this.instances.flatMap((service, index) =>
+      service && (service.child.exitCode !== null || service.child.signalCode !== null)
+        ? [
+            `instance ${index} exited (${service.child.exitCode ?? service.child.signalCode}):\n${service.stderr().slice(-2000)}${service.stdout().slice(-2000)}`,
+          ]
+        : [],
+    );
+  }
+
   pid(index: number): number | undefined {
     return this.instances[index]?.child.pid;
   }
@@ -93,4 +105,20 @@ export async function api(
     json = null;
   }
   return { status: res.status, json, text };
+}
+
+/**
+ * GETs a URL on a connection of its own and answers the status. fetch reuses a kept-alive socket that the service may
+ * be closing at that moment ("other side closed"); a fault scenario that asks about health must not mistake that for
+ * the service's answer. A service that is down still fails it (connection refused).
+ */
+export function statusOnNewConnection(url: string, timeoutMs = 10_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = get(url, { agent: false, timeout: timeoutMs }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
+    request.on('error', reject);
+  });
 }
