@@ -5,6 +5,7 @@ import { FakeSecOps, startFakeSecOps } from './fakes/fake-secops';
 import { FakeSentinel, startFakeSentinel } from './fakes/fake-sentinel';
 import { FakeSplunkHec, startFakeSplunkHec } from './fakes/fake-splunk-hec';
 import { Rsyslog } from './setup/rsyslog';
+import { validateOcsf } from './setup/ocsf-schema';
 import { KEY } from './setup/sync-helpers';
 import { asAdmin, asViewer, startTestApp, TestApp } from './setup/test-app';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
@@ -352,7 +353,18 @@ describe('destination API across the six kinds', () => {
     expect(secopsMerged.status).toBe(200);
     expect(secopsMerged.body.format).toBe('ocsf');
     expect(secopsMerged.body.credentialNames).toEqual(['apiKey', 'secret']);
+    const linesBefore = secops.lines.length;
     expect((await test(ids.secops)).ok).toBe(true);
+    // The test event comes in the destination's format: an OCSF finding, still marked as a test.
+    const testLines = secops.lines.slice(linesBefore);
+    expect(testLines).toHaveLength(1);
+    expect(validateOcsf(testLines[0])).toEqual([]);
+    expect(JSON.parse(testLines[0])).toMatchObject({
+      class_uid: 2004,
+      severity: 'Informational',
+      finding_info: { uid: 'test', title: 'lacework-connector test event' },
+      unmapped: { lacework: { type: 'connector.test', test: true, destinationId: ids.secops } },
+    });
   });
 
   it('validates the destinations of an integration', async () => {

@@ -8,6 +8,7 @@ import { DestinationRepository, DestinationRow, DestinationWrite } from './desti
 import { DestinationTestView, DestinationView } from './destination.view';
 import { BatchDto, CreateDestinationDto, UpdateDestinationDto } from './dto/destination.dto';
 import { isHeldPause } from './destination-pause';
+import { testEvent } from './formats/test-event';
 import { KIND_SETTINGS, DestinationSenders } from './senders/destination-kinds';
 import type { DestinationKind, OpenedDestination } from './senders/destination-sender';
 import type { KindSettingsSpec } from './senders/kind-settings';
@@ -168,28 +169,9 @@ export class DestinationsService {
   /** Sends one clearly marked test event through the destination's own sender and reports the answer in words. */
   async test(id: string): Promise<DestinationTestView> {
     const destination = this.open(await this.find(id));
-    const sentAt = new Date();
-    const body = JSON.stringify({
-      type: 'connector.test',
-      test: true,
-      message: 'Test event from lacework-connector: not an alert',
-      destinationId: id,
-      sentAt: sentAt.toISOString(),
-    });
-    const answer = await this.senders.of(destination.kind).sendBatch(destination, [
-      {
-        deliveryId: randomUUID(),
-        webhookId: `lw_test_${randomUUID()}`,
-        integrationId: '-',
-        alertId: 'test',
-        version: 0,
-        severity: 'Info',
-        timeMs: sentAt.getTime(),
-        body,
-        consoleUrl: null,
-        test: true,
-      },
-    ]);
+    const answer = await this.senders
+      .of(destination.kind)
+      .sendBatch(destination, [testEvent(destination, new Date())]);
     const outcome = answer.outcomes[0];
     const ok = answer.pause === null && outcome?.kind === 'delivered';
     return {
