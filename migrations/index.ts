@@ -13,6 +13,7 @@ import { LaceworkHooks1795801100001 } from './1795801100001-LaceworkHooks';
 import { ExtraScopes1795801200000 } from './1795801200000-ExtraScopes';
 import { BackfillRefresh1795801200001 } from './1795801200001-BackfillRefresh';
 import { DestinationKinds1795801300000 } from './1795801300000-DestinationKinds';
+import { DeliveryClaimIndex1795801400000 } from './1795801400000-DeliveryClaimIndex';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests load the same set. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   ExtraScopes1795801200000,
   BackfillRefresh1795801200001,
   DestinationKinds1795801300000,
+  DeliveryClaimIndex1795801400000,
 ];

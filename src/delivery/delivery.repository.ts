@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CursorKey } from '../common/pagination';
 import { rowsOf } from '../database/query-result';
+import { SEVERITY_ORDER } from '../enrichment/severity';
 import { type DeliveryProgress, type DeliveryState, OPEN_STATES } from './delivery-state';
 
 /** A claimed delivery with what sending it needs. */
@@ -90,6 +91,20 @@ const REPLAYABLE = `destination_id = $1 AND state = $2 AND created_at >= $3 AND 
   AND NOT EXISTS (SELECT 1 FROM deliveries n WHERE n.alert_row_id = deliveries.alert_row_id
                    AND n.version > deliveries.version AND n.state = ANY($5::varchar[]))`;
 
+/**
+ * A claimable delivery `d` (of integration `i`, for destination `s.destination`): open and due, not leased, and no
+ * earlier version of its alert open or still out at that destination (versions arrive in order).
+ */
+const DUE_AND_FIRST_IN_LINE = `d.state = ANY($7::varchar[]) AND d.next_attempt_at <= now()
+  AND (d.lease_until IS NULL OR d.lease_until < now())
+  AND NOT EXISTS (SELECT 1 FROM deliveries o
+                   WHERE o.alert_row_id = d.alert_row_id AND o.version < d.version
+                     AND COALESCE(o.destination_id, i.destination_id) = s.destination
+                     AND (o.state = ANY($7::varchar[]) OR o.lease_until > now()))`;
+
+/** Severity ranks run from 1 (Critical) to this (anything after Info). */
+const LOWEST_SEVERITY_RANK = SEVERITY_ORDER.length + 1;
+
 @Injectable()
 export class DeliveryRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -112,24 +127,36 @@ export class DeliveryRepository {
     }
     return rowsOf<ClaimedDelivery>(
       await this.dataSource.query(
-        `WITH slots AS (SELECT * FROM unnest($1::uuid[], $6::int[]) AS u(destination, free)),
+        `WITH slots AS (
+           SELECT u.destination, u.free FROM unnest($1::uuid[], $6::int[]) AS u(destination, free)
+            WHERE EXISTS (SELECT 1 FROM destinations t
+                           WHERE t.id = u.destination AND t.enabled AND t.deleted_at IS NULL
+                             AND (t.paused_reason IS NULL OR $5::boolean))),
          due AS (
            SELECT c.id, c.destination FROM slots s, LATERAL (
-             SELECT d.id, s.destination, d.severity_rank, d.next_attempt_at
-               FROM deliveries d JOIN integrations i ON i.id = d.integration_id
-              WHERE d.state = ANY($7::varchar[]) AND d.next_attempt_at <= now()
-                AND (d.lease_until IS NULL OR d.lease_until < now())
-                AND COALESCE(d.destination_id, i.destination_id) = s.destination
-                AND EXISTS (SELECT 1 FROM destinations t
-                             WHERE t.id = s.destination AND t.enabled
-                               AND t.deleted_at IS NULL AND (t.paused_reason IS NULL OR $5::boolean))
-                AND NOT EXISTS (SELECT 1 FROM deliveries o
-                                 WHERE o.alert_row_id = d.alert_row_id AND o.version < d.version
-                                   AND COALESCE(o.destination_id, i.destination_id) = s.destination
-                                   AND (o.state = ANY($7::varchar[]) OR o.lease_until > now()))
-              ORDER BY d.severity_rank, d.next_attempt_at
-              LIMIT s.free
-              FOR UPDATE OF d SKIP LOCKED) c
+             SELECT w.id, s.destination, w.severity_rank, w.next_attempt_at FROM (
+               -- Routed deliveries: one walk of deliveries_claim_idx per severity, each stopping at the free slots.
+               SELECT r.* FROM generate_series(1, $8::int) AS k(rank), LATERAL (
+                 SELECT d.id, d.severity_rank, d.next_attempt_at
+                   FROM deliveries d JOIN integrations i ON i.id = d.integration_id
+                  WHERE d.destination_id = s.destination AND d.severity_rank = k.rank
+                    AND ${DUE_AND_FIRST_IN_LINE}
+                  ORDER BY d.next_attempt_at
+                  LIMIT s.free
+                  FOR UPDATE OF d SKIP LOCKED) r
+               UNION ALL
+               -- Deliveries waiting for a destination take their integration's current one.
+               SELECT u.* FROM (
+                 SELECT d.id, d.severity_rank, d.next_attempt_at
+                   FROM deliveries d JOIN integrations i ON i.id = d.integration_id
+                  WHERE d.destination_id IS NULL AND i.destination_id = s.destination
+                    AND ${DUE_AND_FIRST_IN_LINE}
+                  ORDER BY d.severity_rank, d.next_attempt_at
+                  LIMIT s.free
+                  FOR UPDATE OF d SKIP LOCKED) u
+             ) w
+             ORDER BY w.severity_rank, w.next_attempt_at
+             LIMIT s.free) c
            ORDER BY c.severity_rank, c.next_attempt_at
            LIMIT $2)
          UPDATE deliveries x
@@ -148,6 +175,7 @@ export class DeliveryRepository {
           probe,
           open.map((s) => s.free),
           OPEN_STATES,
+          LOWEST_SEVERITY_RANK,
         ],
       ),
     );
