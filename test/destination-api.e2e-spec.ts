@@ -105,14 +105,7 @@ describe('destination API across the six kinds', () => {
     sentinel: {
       body: {
         url: sentinel.url,
-        settings: {
-          tenantId: TENANT,
-          clientId: CLIENT,
-          clientSecret: CLIENT_SECRET,
-          dcrImmutableId: DCR,
-          streamName: STREAM,
-          authorityHost: sentinel.authorityHost,
-        },
+        settings: sentinel.destinationSettings(),
       },
       credentialNames: ['clientSecret'],
     },

@@ -242,14 +242,7 @@ describe('crash with a batch in flight to each destination kind', () => {
         {
           kind: 'sentinel',
           url: sentinel.url,
-          settings: {
-            tenantId: TENANT,
-            clientId: CLIENT,
-            clientSecret: CLIENT_SECRET,
-            dcrImmutableId: DCR,
-            streamName: STREAM,
-            authorityHost: sentinel.authorityHost,
-          },
+          settings: sentinel.destinationSettings(),
         },
         () => sentinel.calls.length === 1,
         () => {

@@ -147,14 +147,7 @@ describe('SIEM destinations through the whole pipeline: Lacework to sync, enrich
       createDestination({
         kind: 'sentinel',
         url: sentinel.url,
-        settings: {
-          tenantId: TENANT,
-          clientId: CLIENT,
-          clientSecret: CLIENT_SECRET,
-          dcrImmutableId: DCR,
-          streamName: STREAM,
-          authorityHost: sentinel.authorityHost,
-        },
+        settings: sentinel.destinationSettings(),
         batch: { maxEvents: 2 },
         enabled,
       });

@@ -94,6 +94,19 @@ export class FakeSentinel {
     return this.url;
   }
 
+  /** A `sentinel` destination's settings that this fake takes: its app, DCR and stream, and itself as authority. */
+  destinationSettings(): Record<string, string> {
+    const { tenantId, clientId, clientSecret, dcrImmutableId, streamName } = this.opts;
+    return {
+      tenantId,
+      clientId,
+      clientSecret,
+      dcrImmutableId,
+      streamName,
+      authorityHost: this.authorityHost,
+    };
+  }
+
   /** Starts the fake on a free port of 127.0.0.1. */
   static async start(opts: FakeSentinelOptions): Promise<FakeSentinel> {
     const server = createServer();
