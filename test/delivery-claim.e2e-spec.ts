@@ -1,10 +1,14 @@
 import { DeliveryRepository } from '../src/delivery/delivery.repository';
-import { startTestApp, TestApp } from './setup/test-app';
+import { DeliveryWorker } from '../src/delivery/delivery.worker';
+import { FakeDownstream } from './fakes/fake-downstream';
+import { asAdmin, startTestApp, TestApp } from './setup/test-app';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
+import { sleep, waitFor } from './setup/wait';
 
 const D1 = '00000000-0000-4000-8000-0000000000d1';
 const D2 = '00000000-0000-4000-8000-0000000000d2';
 const INTEGRATION = '00000000-0000-4000-8000-0000000000a1';
+const SIGNING_SECRET = 'whsec_' + Buffer.alloc(32, 9).toString('base64');
 
 interface Row {
   /** Names the delivery in assertions. */
@@ -230,5 +234,46 @@ describe('claiming due deliveries', () => {
     expect(probe.map((c) => c.severity_rank)).toEqual([1]);
     await db.query(`UPDATE destinations SET paused_reason = NULL, enabled = false WHERE id = $1`, [D1]);
     expect(await claim([{ destinationId: D1, free: 5 }], 5, true)).toEqual([]);
+  });
+  it('starts one request per free slot of a destination in a single pump', async () => {
+    // DELIVERY_CONCURRENCY_PER_DESTINATION defaults to half of DELIVERY_CONCURRENCY (8): four requests at once.
+    const receiver = await FakeDownstream.start({ secrets: [SIGNING_SECRET], latencyMs: 3_000 });
+    try {
+      const created = await app.http
+        .post('/api/v1/destinations')
+        .set(asAdmin)
+        .send({ name: 'slots', url: `${receiver.url}/in`, signingSecret: SIGNING_SECRET });
+      expect(created.status).toBe(201);
+      const destination = created.body.id as string;
+      await given(
+        Array.from({ length: 6 }, (_, i) => ({
+          name: `slot-${i}`,
+          alert: 80 + i,
+          rank: 2,
+          dueIn: -10 - i,
+          destination,
+        })),
+      );
+      await app.app.get(DeliveryWorker, { strict: false }).pump();
+      await receiver.waitFor(() => receiver.received.length >= 4, 5_000);
+      // Every answer is 3 s away: nothing ends and no tick runs, so what arrived came from that one pump.
+      await sleep(500);
+      expect(receiver.received.length).toBe(4);
+      expect(receiver.received.every((r) => r.signatureValid)).toBe(true);
+      await waitFor(
+        async () =>
+          (
+            await db.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM deliveries WHERE destination_id = $1 AND lease_owner IS NOT NULL`,
+              [destination],
+            )
+          )[0].n === 4,
+        5_000,
+        'exactly the started deliveries to hold a lease',
+      );
+    } finally {
+      await app.app.get(DeliveryWorker, { strict: false }).drain();
+      await receiver.close();
+    }
   });
 });

@@ -53,7 +53,7 @@ export class DeliveriesService {
     if (row === null) {
       throw new ConflictError(`delivery ${id} changed while being queued again; try again`);
     }
-    void this.worker.pump();
+    this.worker.kick();
     return DeliveryView.of(row);
   }
 
@@ -74,7 +74,7 @@ export class DeliveriesService {
     }
     const to = replay({ state: dto.state, attempts: 0 });
     const queued = await this.deliveries.replay(dto.destinationId, dto.state, to, since, until);
-    void this.worker.pump();
+    this.worker.kick();
     return { queued, matched: queued };
   }
 

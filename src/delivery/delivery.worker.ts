@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { describeError } from '../common/describe-error';
 import { LeasedWorker } from '../common/worker/leased-worker';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -173,25 +174,35 @@ export class DeliveryWorker implements OnApplicationShutdown {
       }
     }
     batches.sort((a, b) => a.items[0].severity_rank - b.items[0].severity_rank);
-    const taken = new Map<string, number>();
     const leftOver: ClaimedDelivery[] = [];
     let started = 0;
     for (const batch of batches) {
-      const used = taken.get(batch.destinationId) ?? 0;
-      if (started >= free || used >= this.freeSlotsOf(batch.destinationId)) {
+      // A started batch holds its destination's slot at once (freeSlotsOf counts it).
+      if (started >= free || this.freeSlotsOf(batch.destinationId) <= 0) {
         leftOver.push(...batch.items);
         continue;
       }
-      taken.set(batch.destinationId, used + 1);
       started += 1;
       this.start(batch, opened, null);
     }
     if (leftOver.length > 0) {
-      void this.deliveries.releaseIds(
-        leftOver.map((d) => d.id),
-        leftOver[0].lease_owner,
-      );
+      // Unreleased, they come back when their lease ends; a failure here must not end the process.
+      this.deliveries
+        .releaseIds(
+          leftOver.map((d) => d.id),
+          leftOver[0].lease_owner,
+        )
+        .catch((error: unknown) =>
+          this.logger.warn(
+            `giving back ${leftOver.length} claimed deliveries failed: ${describeError(error)}`,
+          ),
+        );
     }
+  }
+
+  /** Pumps without waiting; a failure (the database away, say) is logged and the next tick tries again. */
+  kick(): void {
+    this.pump().catch((error: unknown) => this.logger.warn(`delivery pump failed: ${describeError(error)}`));
   }
 
   /** Sends one probe to a paused destination once its breaker allows it; one worker across replicas wins it. */
