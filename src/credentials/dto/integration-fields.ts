@@ -18,6 +18,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Optional } from '../../common/optional.decorator';
 import { EXTRA_SCOPE_NAMES, ExtraScopeName } from '../../lacework/lacework.types';
 
 export const SEVERITIES = ['Critical', 'High', 'Medium', 'Low', 'Info'] as const;
@@ -27,20 +28,20 @@ const PRINTABLE = /^[\x21-\x7e]+$/;
 /** Fields shared by create and update; all optional here, create makes some required by its own rules. */
 export class IntegrationFieldsDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(1)
   @MaxLength(100)
   name?: string;
 
   @ApiPropertyOptional({ example: 'https://acme.lacework.net' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(2048)
   organizationUrl?: string;
 
   @ApiPropertyOptional({ minLength: 1, maxLength: 128 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(1)
   @MaxLength(128)
@@ -53,7 +54,7 @@ export class IntegrationFieldsDto {
     writeOnly: true,
     description: 'Required again (or apiKeyFile) when a PATCH changes organizationUrl',
   })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(1)
   @MaxLength(256)
@@ -86,28 +87,28 @@ export class IntegrationFieldsDto {
   apiKeyFile?: Record<string, unknown> | string;
 
   @ApiPropertyOptional({ minimum: 60, maximum: 86400, default: 300 })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(60)
   @Max(86400)
   pollIntervalSeconds?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 168, default: 24 })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(168)
   initialLookbackHours?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100000, default: 480 })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(100000)
   requestsPerHour?: number;
 
   @ApiPropertyOptional({ default: true })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   enabled?: boolean;
 
@@ -147,7 +148,7 @@ export class IntegrationFieldsDto {
       'Scopes added to each document after the six (one more Lacework call per alert each); applies to alert ' +
       'versions enriched from now on',
   })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayUnique({ message: 'extraScopes must not repeat a scope' })
   @IsIn(EXTRA_SCOPE_NAMES, {
@@ -170,7 +171,7 @@ export class IntegrationFieldsDto {
     type: [String],
     description: 'Every destination alerts go to (at most 10): each gets every alert version once',
   })
-  @IsOptional()
+  @Optional()
   @IsArray({ message: 'destinationIds must be an array' })
   @ArrayMaxSize(10, { message: 'destinationIds must have at most 10 entries' })
   @ArrayUnique({ message: 'destinationIds must not repeat a destination' })
@@ -184,7 +185,7 @@ export class UpdateIntegrationDto extends IntegrationFieldsDto {}
 
 export class DeleteIntegrationQueryDto {
   @ApiPropertyOptional({ description: 'Also delete its alerts, versions, deliveries and sync history' })
-  @IsOptional()
+  @Optional()
   @Type(() => String)
   @IsIn(['true', 'false'])
   purge?: 'true' | 'false';

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { Optional } from '../../common/optional.decorator';
+import { IsBoolean, IsIn, IsObject, IsString, MaxLength, MinLength } from 'class-validator';
 import {
   DESTINATION_FORMATS,
   DESTINATION_KINDS,
@@ -19,7 +20,7 @@ export class BatchDto {
 /** Fields of a destination; create requires name and url (checked by the service so the message names them). */
 export class DestinationFieldsDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(1)
   @MaxLength(100)
@@ -30,7 +31,7 @@ export class DestinationFieldsDto {
     default: 'webhook',
     description: 'Where alerts go; fixed once created',
   })
-  @IsOptional()
+  @Optional()
   @IsIn(DESTINATION_KINDS, { message: `kind must be one of ${DESTINATION_KINDS.join(', ')}` })
   kind?: DestinationKind;
 
@@ -39,7 +40,7 @@ export class DestinationFieldsDto {
     default: 'document',
     description: 'document: the assembled alert byte for byte; ocsf: an OCSF 1.5.0 Detection Finding',
   })
-  @IsOptional()
+  @Optional()
   @IsIn(DESTINATION_FORMATS, { message: `format must be one of ${DESTINATION_FORMATS.join(', ')}` })
   format?: DestinationFormat;
 
@@ -49,12 +50,12 @@ export class DestinationFieldsDto {
     type: 'object',
     additionalProperties: true,
   })
-  @IsOptional()
+  @Optional()
   @IsObject({ message: 'settings must be an object' })
   settings?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: BatchDto })
-  @IsOptional()
+  @Optional()
   @IsObject({ message: 'batch must be an object' })
   batch?: BatchDto;
 
@@ -64,7 +65,7 @@ export class DestinationFieldsDto {
     description:
       'webhook: the receiver; splunk_hec: the collector; elasticsearch: the cluster; sentinel: the data collection endpoint; secops: the feed endpoint; syslog: tls://host:port',
   })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(2048)
   url?: string;
@@ -73,7 +74,7 @@ export class DestinationFieldsDto {
     writeOnly: true,
     description: 'whsec_ + base64 of 24-64 random bytes; generated (and returned once) when omitted',
   })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(200)
   signingSecret?: string;
@@ -85,7 +86,7 @@ export class DestinationFieldsDto {
     type: 'object',
     additionalProperties: { type: 'string' },
   })
-  @IsOptional()
+  @Optional()
   @IsObject()
   headers?: Record<string, unknown>;
 
@@ -93,7 +94,7 @@ export class DestinationFieldsDto {
     default: true,
     description: 'false stops deliveries; true resumes a paused destination',
   })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   enabled?: boolean;
 }
@@ -104,7 +105,7 @@ export class UpdateDestinationDto extends DestinationFieldsDto {
   @ApiPropertyOptional({
     description: 'Generate a new signing secret (returned once); the old one stays valid 24 h',
   })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   rotateSigningSecret?: boolean;
 }
