@@ -235,7 +235,7 @@ describe('SplunkHecSender against a fake HTTP Event Collector', () => {
     [500, '', 'HTTP 500'],
     [502, '<html>bad gateway</html>', 'HTTP 502'],
     [429, '', 'HTTP 429'],
-    [404, '{"text":"The requested URL was not found on this server.","code":404}', 'Splunk HEC code 404'],
+    [503, '<html><body>Service Unavailable</body></html>', 'HTTP 503'],
     [500, '{"text":"Internal server error","code":8}', 'Splunk HEC code 8 Internal server error (HTTP 500)'],
   ])('retries on HTTP %i', async (status, body, error) => {
     hec.answerNext(1, status, body);
@@ -247,6 +247,89 @@ describe('SplunkHecSender against a fake HTTP Event Collector', () => {
       expect(outcome.kind).toBe('retry');
       expect((outcome as { error: string }).error.startsWith(error)).toBe(true);
     }
+  });
+
+  it('still retries a 503 without a HEC body that a proxy answers in HTML', async () => {
+    hec.answerNext(1, 503, '<html><body>Service Unavailable</body></html>', { 'content-type': 'text/html' });
+    const answer = await sender().sendBatch(destination(hec.url), events(2));
+
+    expect(answer).toMatchObject({ status: 503, pause: null, summary: 'HTTP 503' });
+    expect(answer.outcomes).toEqual(
+      events(2).map(() => ({ kind: 'retry', error: 'HTTP 503', retryAfterMs: null })),
+    );
+  });
+
+  it.each([
+    [
+      'Splunk Web answering its HTML page',
+      404,
+      '<!doctype html><html><head><title>Page not found! - Splunk</title></head><body>Page not found!</body></html>',
+      { 'content-type': 'text/html; charset=UTF-8' },
+    ],
+    [
+      'a collector port without this path',
+      404,
+      '{"text":"The requested URL was not found on this server.","code":404}',
+      {},
+    ],
+    [
+      'a server that takes no POST here',
+      405,
+      '<html>Method Not Allowed</html>',
+      { 'content-type': 'text/html' },
+    ],
+  ])('pauses when the URL leads to %s (HTTP %i without a HEC code)', async (_, status, body, headers) => {
+    hec.answerNext(1, status, body, headers);
+    const dest = destination(hec.url);
+    const answer = await sender().sendBatch(dest, events(3));
+
+    const reason =
+      `the URL does not lead to a Splunk HEC endpoint: ${hec.eventUrl} answered HTTP ${status}, not a HEC answer: ` +
+      'check the host, the port (HEC listens on 8088 by default, Splunk Web on 8000) and the path';
+    expect(dest.url).toBe(hec.eventUrl);
+    expect(answer).toMatchObject({ status, pause: { reason }, summary: reason });
+    expect(answer.outcomes).toEqual(events(3).map(() => ({ kind: 'not_sent' })));
+    expect(hec.eventRequests()).toHaveLength(1);
+    expect(hec.received).toHaveLength(0);
+  });
+
+  it('pauses on a redirect, which is never followed, and names where it led', async () => {
+    const login = `${hec.url}/en-US/account/login?return_to=%2Fen-US%2F`;
+    hec.answerNext(1, 303, '', { location: login, 'content-type': 'text/html' });
+    const answer = await sender().sendBatch(destination(hec.url), events(2));
+
+    const reason =
+      `the URL does not lead to a Splunk HEC endpoint: ${hec.eventUrl} answered HTTP 303 redirecting to ${login}; ` +
+      'redirects are not followed: set the URL to the collector itself (HEC listens on port 8088 by default)';
+    expect(answer).toMatchObject({ status: 303, pause: { reason }, summary: reason });
+    expect(answer.outcomes).toEqual(events(2).map(() => ({ kind: 'not_sent' })));
+    // Only the one request: the redirect was not followed.
+    expect(hec.requests).toHaveLength(1);
+  });
+
+  it('pauses on a redirect without a Location and never repeats a token the Location carries', async () => {
+    hec.answerNext(1, 302, '', {});
+    const bare = await sender().sendBatch(destination(hec.url), events(1));
+    expect(bare.pause?.reason).toBe(
+      `the URL does not lead to a Splunk HEC endpoint: ${hec.eventUrl} answered HTTP 302; ` +
+        'redirects are not followed: set the URL to the collector itself (HEC listens on port 8088 by default)',
+    );
+    expect(bare.outcomes).toEqual([{ kind: 'not_sent' }]);
+
+    hec.answerNext(1, 307, '', { location: `https://sso.example.com/login?next=%2F&token=${TOKEN}` });
+    const echoed = await sender().sendBatch(destination(hec.url), events(1));
+    expect(echoed.pause?.reason).toContain(
+      'redirecting to https://sso.example.com/login?next=%2F&token=[token];',
+    );
+    expect(JSON.stringify(echoed)).not.toContain(TOKEN);
+  });
+
+  it('keeps the mapping of HEC codes on a 404: a data error is still dead, not a pause', async () => {
+    hec.answerNext(1, 404, '{"text":"No data","code":5}');
+    const answer = await sender().sendBatch(destination(hec.url), events(1));
+
+    expect(answer.pause).toBeNull();
+    expect(answer.outcomes).toEqual([{ kind: 'rejected', error: 'Splunk HEC code 5 No data (HTTP 404)' }]);
   });
 
   it('retries on a network error', async () => {

@@ -65,8 +65,11 @@ export interface FakeSplunkHec {
   busyFor(count: number, retryAfterSeconds?: number): void;
   /** The next `count` event requests get 503 with code 18, 19 or 20. */
   unhealthyFor(count: number, code?: 18 | 19 | 20): void;
-  /** The next `count` event requests get this status and body, whatever they carry. */
-  answerNext(count: number, status: number, body: string): void;
+  /**
+   * The next `count` event requests get this status and body, whatever they carry; `headers` (e.g. a `content-type`
+   * of text/html or a `location`) answer like a server that is not a collector.
+   */
+  answerNext(count: number, status: number, body: string, headers?: Record<string, string>): void;
   setMaxContentLength(bytes: number): void;
   /** Acks turn true this long after the events were indexed; `never` keeps them false. */
   setAckDelay(delay: number | 'never'): void;
@@ -579,9 +582,9 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions): Promise
       unhealthy = count;
       unhealthyCode = code;
     },
-    answerNext(count, status, body) {
+    answerNext(count, status, body, headers = {}) {
       for (let i = 0; i < count; i += 1) {
-        planned.push({ status, body, headers: {} });
+        planned.push({ status, body, headers });
       }
     },
     setMaxContentLength(bytes) {

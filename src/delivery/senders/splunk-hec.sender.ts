@@ -30,6 +30,8 @@ const TOKEN_CODES: ReadonlySet<number> = new Set([1, 2, 3, 4]);
 const CONFIG_CODES: ReadonlySet<number> = new Set([7, 10, 11, 14, 16]);
 const DATA_CODES: ReadonlySet<number> = new Set([5, 6, 12, 13, 15]);
 const RETRY_CODES: ReadonlySet<number> = new Set([8, 9, 18, 19, 20]);
+/** The highest of HEC's own answer codes (0-20); a `code` beyond them is not the collector speaking. */
+const LAST_HEC_CODE = 20;
 const ACK_POLL_INTERVAL_MS = 250;
 const MAX_REPLY_TEXT = 200;
 
@@ -311,6 +313,14 @@ export class SplunkHecSender implements DestinationSender {
     if (status === 401 || status === 403) {
       return { kind: 'pause', delivered: 0, reason: `Splunk HEC refused the token: ${words}` };
     }
+    if (!isHecCode(code) && (status === 404 || status === 405 || (status >= 300 && status < 400))) {
+      // Splunk Web, a proxy or a server without the collector: sending again can never reach HEC.
+      return {
+        kind: 'pause',
+        delivered: 0,
+        reason: notHecEndpoint(context, status, answer.headers.location),
+      };
+    }
     const error = reply.text === null ? `HTTP ${status}` : `Splunk HEC ${words}`;
     return {
       kind: 'outcomes',
@@ -390,16 +400,41 @@ function ackAnswered(body: string, ackId: number): boolean {
   }
 }
 
+/** True for one of HEC's own answer codes (a proxy or Splunk Web answers with none). */
+function isHecCode(code: number | null): boolean {
+  return code !== null && code >= 0 && code <= LAST_HEC_CODE;
+}
+
+/** Removes any echo of the token and control characters, and cuts the text short. */
+function clean(text: string, token: string): string {
+  let cleaned = token === '' ? text : text.split(token).join('[token]');
+  cleaned = cleaned.replace(/\p{Cc}+/gu, ' ').trim();
+  return cleaned.length > MAX_REPLY_TEXT ? `${cleaned.slice(0, MAX_REPLY_TEXT)}…` : cleaned;
+}
+
+/**
+ * Why a 404, 405 or 3xx without a HEC code pauses the destination: the URL leads somewhere other than the collector
+ * (Splunk Web, a proxy, a server without HEC), and sending again cannot change that.
+ */
+function notHecEndpoint(context: SendContext, status: number, location: string | undefined): string {
+  const where = `the URL does not lead to a Splunk HEC endpoint: ${context.destination.url} answered HTTP ${status}`;
+  let reason: string;
+  if (status >= 300 && status < 400) {
+    const target = clean(location ?? '', context.token);
+    reason =
+      `${where}${target === '' ? '' : ` redirecting to ${target}`}; redirects are not followed: ` +
+      'set the URL to the collector itself (HEC listens on port 8088 by default)';
+  } else {
+    reason =
+      `${where}, not a HEC answer: check the host, the port (HEC listens on 8088 by default, Splunk Web on 8000) ` +
+      'and the path';
+  }
+  return context.token === '' ? reason : reason.split(context.token).join('[token]');
+}
+
 /** "code 4 Invalid token (HTTP 403)", with the collector's text cut short and any echo of the token removed. */
 function describeReply(reply: HecReply, status: number, token: string): string {
-  let text = reply.text ?? '';
-  if (token !== '') {
-    text = text.split(token).join('[token]');
-  }
-  text = text.replace(/\p{Cc}+/gu, ' ').trim();
-  if (text.length > MAX_REPLY_TEXT) {
-    text = `${text.slice(0, MAX_REPLY_TEXT)}…`;
-  }
+  const text = clean(reply.text ?? '', token);
   const parts: string[] = [];
   if (reply.code !== null) {
     parts.push(`code ${reply.code}`);
