@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
 import { InvalidInputError } from '../src/common/domain.errors';
 import { validateEnv } from '../src/config/env.validation';
 import { OpenedDestination, OutgoingEvent } from '../src/delivery/senders/destination-sender';
@@ -157,6 +160,47 @@ describe('SyslogSender against a real rsyslog (TLS, octet counting)', () => {
     );
     expect(answer.outcomes).toEqual([{ kind: 'delivered' }]);
     await rsyslog.waitForMessages(before + 1);
+  });
+
+  it('sends the host of the address as SNI when no serverName is set, and no SNI to an IP address', async () => {
+    // A TLS server with the receiver's certificate (CN and SAN localhost) that records the SNI each client sends.
+    const names: string[] = [];
+    const key = readFileSync(join(rsyslog.dir, 'localhost-key.pem'), 'utf8');
+    const context = tls.createSecureContext({ cert: rsyslog.serverCertificate, key });
+    const server = tls.createServer(
+      {
+        cert: rsyslog.serverCertificate,
+        key,
+        SNICallback: (name, callback) => {
+          names.push(name);
+          callback(null, context);
+        },
+      },
+      (socket) => {
+        socket.on('data', () => undefined);
+        socket.on('end', () => socket.end());
+        socket.on('error', () => undefined);
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const byName = await sender().sendBatch(
+        destination(`tls://localhost:${port}`, { caCertificate: rsyslog.serverCertificate }),
+        [event()],
+      );
+      expect(byName.outcomes).toEqual([{ kind: 'delivered' }]);
+      expect(names).toEqual(['localhost']);
+
+      const byAddress = await sender().sendBatch(
+        destination(`tls://127.0.0.1:${port}`, { caCertificate: rsyslog.serverCertificate }),
+        [event()],
+      );
+      expect(byAddress.outcomes).toEqual([{ kind: 'delivered' }]);
+      expect(names).toEqual(['localhost']);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('re-checks a stored URL before connecting and pauses on one the policy forbids', async () => {

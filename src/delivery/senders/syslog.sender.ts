@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname as machineHostname } from 'node:os';
 import tls from 'node:tls';
 import { Inject, Injectable } from '@nestjs/common';
@@ -117,6 +118,21 @@ function classifyFailure(error: unknown): Failure {
     };
   }
   return { action: 'retry', reason: code === '' ? 'network error' : `network error ${code}` };
+}
+
+/**
+ * The name sent as SNI: the server name when set, else the host of the address when it is a name (TLS does not send
+ * an IP address as SNI; Node does not fall back to the host by itself).
+ */
+function sniName(target: SyslogTarget, serverName: string | undefined): string | undefined {
+  if (serverName !== undefined) {
+    return serverName;
+  }
+  if (isIP(target.host) !== 0) {
+    return undefined;
+  }
+  const name = target.host.replace(/\.$/, '');
+  return name === '' ? undefined : name;
 }
 
 /** The machine's hostname as a syslog HOSTNAME: the format cuts and cleans it further if needed. */
@@ -256,7 +272,7 @@ export class SyslogSender implements DestinationSender {
         socket = tls.connect({
           host: target.host,
           port: target.port,
-          servername: settings.serverName,
+          servername: sniName(target, settings.serverName),
           ca: settings.caCertificate,
           cert: settings.clientCertificate,
           key: settings.clientKey,
