@@ -1,10 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
 import { InvalidInputError } from '../src/common/domain.errors';
 import { validateEnv } from '../src/config/env.validation';
 import { OpenedDestination, OutgoingEvent } from '../src/delivery/senders/destination-sender';
 import { SyslogSender } from '../src/delivery/senders/syslog.sender';
 import { SYSLOG_SETTINGS } from '../src/delivery/senders/syslog.settings';
+import { buildSyslogMessage, SyslogHeader } from '../src/delivery/formats/syslog-message';
 import { PERMITTED_CLIENT_NAME, Rsyslog } from './setup/rsyslog';
 import { testEnv } from './setup/test-app';
 import { sleep } from './setup/wait';
@@ -159,6 +163,103 @@ describe('SyslogSender against a real rsyslog (TLS, octet counting)', () => {
     await rsyslog.waitForMessages(before + 1);
   });
 
+  it('sends the host of the address as SNI when no serverName is set, and no SNI to an IP address', async () => {
+    // A TLS server with the receiver's certificate (CN and SAN localhost) that records the SNI each client sends.
+    const names: string[] = [];
+    const key = readFileSync(join(rsyslog.dir, 'localhost-key.pem'), 'utf8');
+    const context = tls.createSecureContext({ cert: rsyslog.serverCertificate, key });
+    const server = tls.createServer(
+      {
+        cert: rsyslog.serverCertificate,
+        key,
+        SNICallback: (name, callback) => {
+          names.push(name);
+          callback(null, context);
+        },
+      },
+      (socket) => {
+        socket.on('data', () => undefined);
+        socket.on('end', () => socket.end());
+        socket.on('error', () => undefined);
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const byName = await sender().sendBatch(
+        destination(`tls://localhost:${port}`, { caCertificate: rsyslog.serverCertificate }),
+        [event()],
+      );
+      expect(byName.outcomes).toEqual([{ kind: 'delivered' }]);
+      expect(names).toEqual(['localhost']);
+
+      const byAddress = await sender().sendBatch(
+        destination(`tls://127.0.0.1:${port}`, { caCertificate: rsyslog.serverCertificate }),
+        [event()],
+      );
+      expect(byAddress.outcomes).toEqual([{ kind: 'delivered' }]);
+      expect(names).toEqual(['localhost']);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("rejects a message above maxMessageBytes (200000 by default, rsyslog's MaxFrameSize) and sends the rest intact", async () => {
+    const before = rsyslog.messages().length;
+    const big = event({ body: `{"blob":"${'x'.repeat(250_000)}","end":true}` });
+    const small = [event({ body: '{"n":1,"t":"small one"}' }), event({ body: '{"n":2,"t":"small two ✓"}' })];
+    const answer = await sender().sendBatch(
+      destination(rsyslog.url, { caCertificate: rsyslog.serverCertificate }),
+      [big, ...small],
+    );
+
+    expect(answer.pause).toBeNull();
+    expect(answer.outcomes[0].kind).toBe('rejected');
+    const reason = (answer.outcomes[0] as { error: string }).error;
+    const size = Number(/^the syslog message is (\d+) bytes, /.exec(reason)?.[1]);
+    // The counted bytes are the whole message: header, structured data and the body.
+    expect(size).toBeGreaterThan(Buffer.byteLength(big.body));
+    expect(size).toBeLessThan(Buffer.byteLength(big.body) + 300);
+    expect(reason).toBe(
+      `the syslog message is ${size} bytes, more than settings.maxMessageBytes (200000): raise it with the ` +
+        "receiver's limit (rsyslog's MaxFrameSize) and replay",
+    );
+    expect(answer.outcomes.slice(1)).toEqual([{ kind: 'delivered' }, { kind: 'delivered' }]);
+    expect(answer.summary).toBe(
+      `the receiver took 2 messages over TLS (connection closed cleanly); 1 message rejected: ${reason}`,
+    );
+
+    const received = (await rsyslog.waitForMessages(before + 2)).slice(before);
+    await sleep(300);
+    expect(rsyslog.messages()).toHaveLength(before + 2);
+    received.forEach((message, i) => {
+      const body = Buffer.from(small[i].body, 'utf8');
+      expect(message.raw.subarray(message.raw.length - body.length).equals(body)).toBe(true);
+      expect(message.raw.subarray(0, 40).toString('ascii')).toMatch(/^<\d+>1 2024-05-06T07:08:09\.123Z /);
+      expect(message.msg).toBe(small[i].body);
+      expect(message.structuredData).toContain(`deliveryId="${small[i].deliveryId}"`);
+    });
+  });
+
+  it('connects to nobody when every message of the batch is above maxMessageBytes', async () => {
+    const before = rsyslog.messages().length;
+    const events = [
+      event({ body: `{"a":"${'y'.repeat(3_000)}"}` }),
+      event({ body: `{"b":"${'z'.repeat(3_000)}"}` }),
+    ];
+    const answer = await sender().sendBatch(
+      destination(rsyslog.url, { caCertificate: rsyslog.serverCertificate, maxMessageBytes: 2048 }),
+      events,
+    );
+    expect(answer.pause).toBeNull();
+    expect(answer.outcomes.map((o) => o.kind)).toEqual(['rejected', 'rejected']);
+    expect(answer.summary).toMatch(
+      /^2 messages rejected: the syslog message is \d+ bytes, more than settings\.maxMessageBytes \(2048\)/,
+    );
+    await sleep(300);
+    expect(rsyslog.messages()).toHaveLength(before);
+  });
+
   it('re-checks a stored URL before connecting and pauses on one the policy forbids', async () => {
     const opened = { ...destination(rsyslog.url), url: 'tls://169.254.169.254:6514' };
     const answer = await sender().sendBatch(opened, [event()]);
@@ -166,6 +267,62 @@ describe('SyslogSender against a real rsyslog (TLS, octet counting)', () => {
       "the destination's settings are refused: url: host must not be a cloud metadata address",
     );
     expect(answer.latencyMs).toBeLessThan(1_000);
+  });
+});
+
+describe('SyslogSender to a receiver that takes larger frames (MaxFrameSize raised)', () => {
+  let rsyslog: Rsyslog;
+
+  beforeAll(async () => {
+    rsyslog = await Rsyslog.start({ maxFrameSize: 300_000 });
+  });
+
+  afterAll(async () => {
+    await rsyslog.stop();
+  });
+
+  it('delivers a 250 KB document byte for byte, and a message of exactly maxMessageBytes, once raised to match', async () => {
+    const before = rsyslog.messages().length;
+    const settings = {
+      caCertificate: rsyslog.serverCertificate,
+      hostname: 'fwd-1.example',
+      maxMessageBytes: 300_000,
+    };
+    // The message around a body: its length tells how long a body makes a message of exactly the limit.
+    const header: SyslogHeader = {
+      facility: 16,
+      hostname: 'fwd-1.example',
+      appName: 'lacework-connector',
+      procId: String(process.pid),
+      msgId: 'ALERT',
+    };
+    const sized = (bytes: number): OutgoingEvent => {
+      const probe = event({ body: '' });
+      const overhead = Buffer.byteLength(buildSyslogMessage(header, probe));
+      return { ...probe, body: `{"p":"${'q'.repeat(bytes - overhead - 8)}"}` };
+    };
+    const events = [
+      event({ body: `{"blob":"${'abcdefghij€'.repeat(20_000)}","end":true}` }),
+      sized(300_000),
+      sized(300_001),
+      event({ body: '{"after":true}' }),
+    ];
+    expect(Buffer.byteLength(events[0].body)).toBeGreaterThan(250_000);
+    const answer = await sender().sendBatch(destination(rsyslog.url, settings), events);
+    expect(answer.outcomes.map((o) => o.kind)).toEqual(['delivered', 'delivered', 'rejected', 'delivered']);
+    expect((answer.outcomes[2] as { error: string }).error).toMatch(
+      /^the syslog message is 300001 bytes, more than settings\.maxMessageBytes \(300000\)/,
+    );
+
+    const received = (await rsyslog.waitForMessages(before + 3)).slice(before);
+    await sleep(300);
+    expect(rsyslog.messages()).toHaveLength(before + 3);
+    [events[0], events[1], events[3]].forEach((sent, i) => {
+      const body = Buffer.from(sent.body, 'utf8');
+      expect(received[i].raw.subarray(received[i].raw.length - body.length).equals(body)).toBe(true);
+      expect(received[i].msg).toBe(sent.body);
+    });
+    expect(received[1].raw.length).toBe(300_000);
   });
 });
 
@@ -294,9 +451,16 @@ describe('SYSLOG_SETTINGS', () => {
 
   it('keeps the client key apart as a credential and fills the defaults', () => {
     expect(SYSLOG_SETTINGS.parse({})).toEqual({
-      settings: { facility: 'local0', appName: 'lacework-connector', msgId: 'ALERT' },
+      settings: {
+        facility: 'local0',
+        appName: 'lacework-connector',
+        msgId: 'ALERT',
+        maxMessageBytes: 200_000,
+      },
       credentials: {},
     });
+    expect(SYSLOG_SETTINGS.parse({ maxMessageBytes: 1_000_000 }).settings.maxMessageBytes).toBe(1_000_000);
+    expect(SYSLOG_SETTINGS.parse({ maxMessageBytes: 2048 }).settings.maxMessageBytes).toBe(2048);
     expect(SYSLOG_SETTINGS.parse({ facility: 23 }).settings.facility).toBe('local7');
     expect(SYSLOG_SETTINGS.parse({ facility: 'AUTH' }).settings.facility).toBe('auth');
     expect(SYSLOG_SETTINGS.secretFields).toEqual(['clientKey']);
@@ -376,6 +540,13 @@ describe('SYSLOG_SETTINGS', () => {
         () => ({ serverName: 'a b' }),
         'settings.serverName: must be a DNS name',
       ],
+      ...[2047, 67_108_865, 200_000.5, '200000', -1, true].map(
+        (value): [string, () => Record<string, unknown>, string] => [
+          `a maxMessageBytes of ${JSON.stringify(value)}`,
+          () => ({ maxMessageBytes: value }),
+          'settings.maxMessageBytes: must be an integer from 2048 to 67108864',
+        ],
+      ),
     ])('refuses %s, naming the field', (_what, input, message) => {
       const text = refusal(() => SYSLOG_SETTINGS.parse(input(rsyslog)));
       expect(text).toContain(message);

@@ -15,6 +15,11 @@ export const PERMITTED_CLIENT_NAME = 'client.test';
 export interface RsyslogOptions {
   /** Require a client certificate (AuthMode x509/name) whose name is one of these. */
   permittedPeers?: string[];
+  /**
+   * The imtcp input's MaxFrameSize: the longest octet-counted frame it takes before it falls back to LF framing.
+   * Undefined: rsyslog's own default (200000).
+   */
+  maxFrameSize?: number;
 }
 
 /** One message as rsyslog received it, from the raw bytes and from rsyslog's own RFC 5424 parse. */
@@ -79,13 +84,14 @@ function configText(dir: string, options: RsyslogOptions): string {
     options.permittedPeers === undefined
       ? 'StreamDriver.AuthMode="anon"'
       : `StreamDriver.AuthMode="x509/name" PermittedPeer=[${options.permittedPeers.map((p) => `"${p}"`).join(',')}]`;
+  const maxFrameSize = options.maxFrameSize === undefined ? '' : ` MaxFrameSize="${options.maxFrameSize}"`;
   return `global(workDirectory="${dir}/work"
        maxMessageSize="1m"
        DefaultNetstreamDriver="gtls"
        DefaultNetstreamDriverCAFile="${dir}/trusted-clients.pem"
        DefaultNetstreamDriverCertFile="${dir}/localhost-cert.pem"
        DefaultNetstreamDriverKeyFile="${dir}/localhost-key.pem")
-module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" ${authMode} MaxFrameSize="1000000")
+module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" ${authMode}${maxFrameSize})
 template(name="raw" type="string" string="%rawmsg%\\n")
 template(name="parsed" type="string" string="${PARSED_TEMPLATE.replace(/"/g, '\\"')}")
 ruleset(name="fromTls") {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname as machineHostname } from 'node:os';
 import tls from 'node:tls';
 import { Inject, Injectable } from '@nestjs/common';
@@ -8,6 +9,7 @@ import { assertHostAllowed, destinationLookup } from './destination-http';
 import {
   BatchAnswer,
   DestinationSender,
+  EventOutcome,
   OpenedDestination,
   OutgoingEvent,
   pausedAnswer,
@@ -119,6 +121,25 @@ function classifyFailure(error: unknown): Failure {
   return { action: 'retry', reason: code === '' ? 'network error' : `network error ${code}` };
 }
 
+/**
+ * The name sent as SNI: the server name when set, else the host of the address when it is a name (TLS does not send
+ * an IP address as SNI; Node does not fall back to the host by itself).
+ */
+function sniName(target: SyslogTarget, serverName: string | undefined): string | undefined {
+  if (serverName !== undefined) {
+    return serverName;
+  }
+  if (isIP(target.host) !== 0) {
+    return undefined;
+  }
+  const name = target.host.replace(/\.$/, '');
+  return name === '' ? undefined : name;
+}
+
+function messages(count: number): string {
+  return `${count} message${count === 1 ? '' : 's'}`;
+}
+
 /** The machine's hostname as a syslog HOSTNAME: the format cuts and cleans it further if needed. */
 function defaultHostname(): string {
   return machineHostname() || '-';
@@ -127,7 +148,9 @@ function defaultHostname(): string {
 /**
  * Syslog over TLS: RFC 5424 messages in RFC 5425 octet-counted frames, one connection per batch. An event counts as
  * delivered only when every frame was written and flushed and both ends closed the connection without error; syslog
- * has no acknowledgement beyond that, so on any doubt the whole batch is retried (at least once, never lost).
+ * has no acknowledgement beyond that, so on any doubt the whole batch is retried (at least once, never lost). A
+ * message longer than `maxMessageBytes` is never written (the receiver would merge it with the next ones): that event
+ * is rejected, the others are sent.
  */
 @Injectable()
 export class SyslogSender implements DestinationSender {
@@ -147,7 +170,8 @@ export class SyslogSender implements DestinationSender {
     }
     let target: SyslogTarget;
     let settings: SyslogSettings;
-    let frames: Buffer[];
+    // Per event: its frame, or why it is not sent.
+    let framed: ({ frame: Buffer } | { rejected: string })[];
     try {
       target = syslogTarget(destination.url);
       assertHostAllowed(target.host);
@@ -159,33 +183,68 @@ export class SyslogSender implements DestinationSender {
         procId: String(process.pid),
         msgId: settings.msgId,
       };
-      frames = events.map((event) => frameSyslogMessage(buildSyslogMessage(header, event)));
+      const limit = settings.maxMessageBytes;
+      framed = events.map((event) => {
+        const message = buildSyslogMessage(header, event);
+        const size = Buffer.byteLength(message, 'utf8');
+        // A receiver reads a frame above its limit as LF-framed text, merging this message with those after it.
+        return size > limit
+          ? {
+              rejected:
+                `the syslog message is ${size} bytes, more than settings.maxMessageBytes (${limit}): raise it with ` +
+                "the receiver's limit (rsyslog's MaxFrameSize) and replay",
+            }
+          : { frame: frameSyslogMessage(message) };
+      });
     } catch (error) {
       const detail = error instanceof InvalidInputError ? error.message : classifyFailure(error).reason;
       return pausedAnswer(events, null, elapsed(), `the destination's settings are refused: ${detail}`);
     }
 
+    const rejections = framed.flatMap((item) => ('rejected' in item ? [item.rejected] : []));
+    const frames = framed.flatMap((item) => ('frame' in item ? [item.frame] : []));
+    const rejectedText =
+      rejections.length === 0 ? '' : `${messages(rejections.length)} rejected: ${rejections[0]}`;
+    const outcomes = (sent: EventOutcome): EventOutcome[] =>
+      framed.map((item) => ('rejected' in item ? { kind: 'rejected', error: item.rejected } : sent));
+    if (frames.length === 0) {
+      return {
+        status: null,
+        latencyMs: elapsed(),
+        outcomes: outcomes({ kind: 'not_sent' }),
+        pause: null,
+        summary: rejectedText,
+      };
+    }
+    const withRejected = (summary: string): string =>
+      rejectedText === '' ? summary : `${summary}; ${rejectedText}`;
+
     const result = await this.transmit(target, settings, frames);
     const latencyMs = elapsed();
     if (result.ok) {
-      const count = `${events.length} message${events.length === 1 ? '' : 's'}`;
       return {
         status: null,
         latencyMs,
-        outcomes: events.map(() => ({ kind: 'delivered' })),
+        outcomes: outcomes({ kind: 'delivered' }),
         pause: null,
-        summary: `the receiver took ${count} over TLS (connection closed cleanly)`,
+        summary: withRejected(
+          `the receiver took ${messages(frames.length)} over TLS (connection closed cleanly)`,
+        ),
       };
     }
     if (result.action === 'pause') {
-      return pausedAnswer(events, null, latencyMs, result.reason);
+      // Too long is a fact of the event, whatever the receiver answered: those stay rejected.
+      return {
+        ...pausedAnswer(events, null, latencyMs, result.reason),
+        outcomes: outcomes({ kind: 'not_sent' }),
+      };
     }
     return {
       status: null,
       latencyMs,
-      outcomes: events.map(() => ({ kind: 'retry', error: result.reason })),
+      outcomes: outcomes({ kind: 'retry', error: result.reason }),
       pause: null,
-      summary: `not delivered: ${result.reason}`,
+      summary: withRejected(`not delivered: ${result.reason}`),
     };
   }
 
@@ -256,7 +315,7 @@ export class SyslogSender implements DestinationSender {
         socket = tls.connect({
           host: target.host,
           port: target.port,
-          servername: settings.serverName,
+          servername: sniName(target, settings.serverName),
           ca: settings.caCertificate,
           cert: settings.clientCertificate,
           key: settings.clientKey,

@@ -10,6 +10,7 @@ import {
 } from '../formats/syslog-message';
 import {
   KindSettingsSpec,
+  optionalInteger,
   optionalPem,
   optionalString,
   ParsedSettings,
@@ -21,6 +22,14 @@ export const SYSLOG_TLS_PORT = 6514;
 export const DEFAULT_SYSLOG_FACILITY: SyslogFacilityName = 'local0';
 export const DEFAULT_SYSLOG_APP_NAME = 'lacework-connector';
 export const DEFAULT_SYSLOG_MSG_ID = 'ALERT';
+/**
+ * The longest message sent, in octets (the count in its frame): rsyslog's imtcp takes frames up to its MaxFrameSize,
+ * 200000 by default, and reads a longer one as LF-framed text, merging it with the messages after it.
+ */
+export const DEFAULT_SYSLOG_MAX_MESSAGE_BYTES = 200_000;
+/** RFC 5425: every receiver MUST accept messages of 2048 octets. */
+export const MIN_SYSLOG_MAX_MESSAGE_BYTES = 2048;
+export const MAX_SYSLOG_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 const URL_FORM = 'must be tls://host:port (syslog over TLS; the port defaults to 6514)';
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
@@ -38,6 +47,7 @@ const KNOWN_FIELDS = [
   'appName',
   'hostname',
   'msgId',
+  'maxMessageBytes',
 ] as const;
 
 /** Where a syslog destination connects. */
@@ -58,6 +68,8 @@ export interface SyslogSettings {
   /** Undefined: the machine's hostname at send time. */
   hostname?: string;
   msgId: string;
+  /** A message longer than this many octets is not sent but rejected. */
+  maxMessageBytes: number;
 }
 
 function urlError(reason: string): InvalidInputError {
@@ -164,6 +176,9 @@ function parseSyslogSettings(input: Record<string, unknown>): ParsedSettings {
     facility,
     appName: printable(input, 'appName', HEADER_LIMITS.appName) ?? DEFAULT_SYSLOG_APP_NAME,
     msgId: printable(input, 'msgId', HEADER_LIMITS.msgId) ?? DEFAULT_SYSLOG_MSG_ID,
+    maxMessageBytes:
+      optionalInteger(input, 'maxMessageBytes', MIN_SYSLOG_MAX_MESSAGE_BYTES, MAX_SYSLOG_MAX_MESSAGE_BYTES) ??
+      DEFAULT_SYSLOG_MAX_MESSAGE_BYTES,
   };
   const hostname = printable(input, 'hostname', HEADER_LIMITS.hostname);
   for (const [field, value] of Object.entries({ caCertificate, clientCertificate, serverName, hostname })) {
@@ -208,6 +223,22 @@ function storedString(settings: Record<string, unknown>, field: string): string 
   return value;
 }
 
+function storedMaxMessageBytes(settings: Record<string, unknown>): number {
+  const value = settings.maxMessageBytes;
+  if (value === undefined || value === null) {
+    return DEFAULT_SYSLOG_MAX_MESSAGE_BYTES;
+  }
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < MIN_SYSLOG_MAX_MESSAGE_BYTES ||
+    value > MAX_SYSLOG_MAX_MESSAGE_BYTES
+  ) {
+    throw new InvalidInputError('settings.maxMessageBytes', 'is not valid');
+  }
+  return value;
+}
+
 /**
  * Reads stored settings (after their round trip through the database) for sending, with the defaults applied.
  * @throws InvalidInputError naming the first field that is not valid
@@ -237,6 +268,7 @@ export function readSyslogSettings(
     appName: storedString(settings, 'appName') ?? DEFAULT_SYSLOG_APP_NAME,
     hostname: storedString(settings, 'hostname'),
     msgId: storedString(settings, 'msgId') ?? DEFAULT_SYSLOG_MSG_ID,
+    maxMessageBytes: storedMaxMessageBytes(settings),
   };
 }
 
