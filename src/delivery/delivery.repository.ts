@@ -86,10 +86,12 @@ export interface AttemptRecord {
 }
 
 /** The outbox of deliveries, claimed by workers with a lease and written back only while the claim holds. */
-// What a replay takes: a destination's deliveries in a state, created in a range, unless a newer version is on its way.
+// What a replay takes: a destination's deliveries in a state, created in a range, unless a newer version is on its way
+// to that destination (or to none yet: a waiting one may still be routed there).
 const REPLAYABLE = `destination_id = $1 AND state = $2 AND created_at >= $3 AND ($4::timestamptz IS NULL OR created_at < $4)
   AND NOT EXISTS (SELECT 1 FROM deliveries n WHERE n.alert_row_id = deliveries.alert_row_id
-                   AND n.version > deliveries.version AND n.state = ANY($5::varchar[]))`;
+                   AND n.version > deliveries.version AND n.state = ANY($5::varchar[])
+                   AND (n.destination_id = deliveries.destination_id OR n.destination_id IS NULL))`;
 
 /**
  * A claimable delivery `d` (of integration `i`, for destination `s.destination`): open and due, not leased, and no

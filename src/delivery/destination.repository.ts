@@ -7,6 +7,7 @@ import { CursorKey } from '../common/pagination';
 import { rowsOf } from '../database/query-result';
 import { OPEN_STATES, statesThatMayBecome } from './delivery-state';
 import { type CircuitBreakerState, closedCircuit } from './circuit-breaker';
+import { HELD_PAUSE_SQL, isHeldPause } from './destination-pause';
 import type { DestinationFormat, DestinationKind } from './senders/destination-sender';
 
 export interface DestinationRow {
@@ -191,18 +192,24 @@ export class DestinationRepository {
     });
   }
 
-  /** Opens the circuit (pauses the destination) with a reason the dashboard shows. */
+  /**
+   * Opens the circuit (pauses the destination) with a reason the dashboard shows. A held pause (gone, refused) is
+   * only ever replaced by another held one: a replica whose breaker trips on requests that were still out must not
+   * turn it into a failing pause that gets probed.
+   */
   async pause(id: string, reason: string, circuit: CircuitBreakerState): Promise<void> {
     await this.dataSource.query(
-      `UPDATE destinations SET paused_reason = $2, circuit = $3::jsonb, updated_at = now() WHERE id = $1`,
-      [id, reason, JSON.stringify(circuit)],
+      `UPDATE destinations SET paused_reason = $2, circuit = $3::jsonb, updated_at = now()
+        WHERE id = $1 AND ($4::boolean OR NOT ${HELD_PAUSE_SQL})`,
+      [id, reason, JSON.stringify(circuit), isHeldPause(reason)],
     );
   }
 
-  /** Closes the circuit after a successful probe. */
+  /** Closes the circuit after a successful probe; a held pause set meanwhile (by another replica) stays. */
   async closeCircuit(id: string, circuit: CircuitBreakerState): Promise<void> {
     await this.dataSource.query(
-      `UPDATE destinations SET paused_reason = NULL, circuit = $2::jsonb, updated_at = now() WHERE id = $1`,
+      `UPDATE destinations SET paused_reason = NULL, circuit = $2::jsonb, updated_at = now()
+        WHERE id = $1 AND NOT ${HELD_PAUSE_SQL}`,
       [id, JSON.stringify(circuit)],
     );
   }

@@ -1,4 +1,6 @@
+import { closedCircuit } from '../src/delivery/circuit-breaker';
 import { DeliveryRepository } from '../src/delivery/delivery.repository';
+import { DestinationRepository } from '../src/delivery/destination.repository';
 import { DeliveryWorker } from '../src/delivery/delivery.worker';
 import { FakeDownstream } from './fakes/fake-downstream';
 import { asAdmin, startTestApp, TestApp } from './setup/test-app';
@@ -24,10 +26,10 @@ interface Row {
 }
 
 /**
- * The delivery claim against real PostgreSQL: which due deliveries it takes, in which order, within which limits.
- * The worker relies on it for severity order, versions in order and per-destination concurrency.
+ * The outbox's rules against real PostgreSQL: which due deliveries a claim takes, in which order and within which
+ * limits; how many requests one pump starts; held pauses that only an operator lifts; what a replay takes.
  */
-describe('claiming due deliveries', () => {
+describe('outbox rules', () => {
   let db: TestDatabase;
   let app: TestApp;
   let deliveries: DeliveryRepository;
@@ -275,5 +277,58 @@ describe('claiming due deliveries', () => {
       await app.app.get(DeliveryWorker, { strict: false }).drain();
       await receiver.close();
     }
+  });
+  it('keeps a held pause when a replica trips its breaker or closes a probe meanwhile', async () => {
+    const destinations = app.app.get(DestinationRepository, { strict: false });
+    const reasonOf = async (): Promise<string | null> =>
+      (
+        await db.query<{ paused_reason: string | null }>(
+          `SELECT paused_reason FROM destinations WHERE id = $1`,
+          [D1],
+        )
+      )[0].paused_reason;
+    await destinations.pause(D1, 'gone: the receiver answered 410', closedCircuit());
+    await destinations.pause(
+      D1,
+      'failing: most requests failed recently; a probe will retry it',
+      closedCircuit(),
+    );
+    expect(await reasonOf()).toBe('gone: the receiver answered 410');
+    await destinations.closeCircuit(D1, closedCircuit());
+    expect(await reasonOf()).toBe('gone: the receiver answered 410');
+    // A held reason still replaces a failing one, and another held one.
+    await destinations.pause(
+      D1,
+      'refused: token disabled; fix the settings or resume it by hand',
+      closedCircuit(),
+    );
+    expect(await reasonOf()).toMatch(/^refused: token disabled/);
+    await db.query(`UPDATE destinations SET paused_reason = 'failing: test' WHERE id = $1`, [D1]);
+    await destinations.pause(D1, 'gone: the receiver answered 410', closedCircuit());
+    expect(await reasonOf()).toBe('gone: the receiver answered 410');
+  });
+
+  it('replays a dead version at one destination while a newer one waits for another', async () => {
+    const ids = await given([
+      { name: 'x-v1-dead-here', alert: 90, version: 1, rank: 2, dueIn: -60, destination: D1, state: 'dead' },
+      { name: 'x-v2-open-elsewhere', alert: 90, version: 2, rank: 2, dueIn: 600, destination: D2 },
+      { name: 'y-v1-dead-here', alert: 91, version: 1, rank: 2, dueIn: -60, destination: D1, state: 'dead' },
+      { name: 'y-v2-open-here', alert: 91, version: 2, rank: 2, dueIn: 600, destination: D1 },
+    ]);
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    const res = await app.http
+      .post('/api/v1/deliveries/replay')
+      .set(asAdmin)
+      .send({ destinationId: D1, state: 'dead', since });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ queued: 1, matched: 1 });
+    const states = await db.query<{ id: string; state: string }>(
+      `SELECT id, state FROM deliveries WHERE id = ANY($1::uuid[])`,
+      [[ids.get('x-v1-dead-here'), ids.get('y-v1-dead-here')]],
+    );
+    const stateOf = (name: string) => states.find((r) => r.id === ids.get(name))?.state;
+    expect(stateOf('x-v1-dead-here')).toBe('pending');
+    // y's newer version is on its way to this same destination: the old one stays dead.
+    expect(stateOf('y-v1-dead-here')).toBe('dead');
   });
 });
