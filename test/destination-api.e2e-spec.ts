@@ -7,7 +7,7 @@ import { FakeSplunkHec, startFakeSplunkHec } from './fakes/fake-splunk-hec';
 import { Rsyslog } from './setup/rsyslog';
 import { validateOcsf } from './setup/ocsf-schema';
 import { KEY } from './setup/sync-helpers';
-import { asAdmin, asViewer, startTestApp, TestApp } from './setup/test-app';
+import { asAdmin, asViewer, messageOf, startTestApp, TestApp } from './setup/test-app';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
 
 const SIGNING_SECRET = 'whsec_' + Buffer.alloc(32, 5).toString('base64');
@@ -23,11 +23,6 @@ const SECOPS_API_KEY = 'AIzaSyApiTestKey_0123456789abcdefghijkl';
 const SECOPS_SECRET = 'feed-secret-api-test-0123456789abcdef';
 
 type Kind = 'webhook' | 'splunk_hec' | 'elasticsearch' | 'sentinel' | 'secops' | 'syslog';
-
-/** A response's message in one string (class-validator answers with a list). */
-function messageOf(body: { message?: unknown }): string {
-  return Array.isArray(body.message) ? body.message.join('; ') : String(body.message);
-}
 
 describe('destination API across the six kinds', () => {
   let db: TestDatabase;

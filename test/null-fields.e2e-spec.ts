@@ -1,6 +1,6 @@
 import { FakeLacework } from './fakes/fake-lacework';
 import { KEY } from './setup/sync-helpers';
-import { asAdmin, startTestApp, TestApp } from './setup/test-app';
+import { asAdmin, messageOf, startTestApp, TestApp } from './setup/test-app';
 import { createTestDatabase, TestDatabase } from './setup/test-database';
 
 const DESTINATION_FIELDS = [
@@ -26,11 +26,6 @@ const INTEGRATION_FIELDS = [
   'extraScopes',
   'destinationIds',
 ];
-
-/** A response's message in one string (class-validator answers with a list). */
-function messageOf(body: { message?: unknown }): string {
-  return Array.isArray(body.message) ? body.message.join('; ') : String(body.message);
-}
 
 /** `null` where a field has no "cleared" meaning: a 400 naming the field, never a 500, and nothing written. */
 describe('null for a field that cannot be null', () => {

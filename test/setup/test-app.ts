@@ -45,3 +45,8 @@ export async function startTestApp(
 
 export const asAdmin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 export const asViewer = { Authorization: `Bearer ${VIEWER_TOKEN}` };
+
+/** A 4xx response's message in one string (class-validator answers with a list). */
+export function messageOf(body: { message?: unknown }): string {
+  return Array.isArray(body.message) ? body.message.join('; ') : String(body.message);
+}
